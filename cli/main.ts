@@ -1,0 +1,11 @@
+// Entry point of the `metro` command: one sub-command per component.
+import { Command } from "commander";
+import { daCommand } from "./da.ts";
+
+const program = new Command()
+  .name("metro")
+  .description("Metro: a lazy-rollup shared sequencer network on Celestia")
+  .showHelpAfterError()
+  .addCommand(daCommand());
+
+await program.parseAsync(process.argv);

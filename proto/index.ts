@@ -1,0 +1,5 @@
+// The project's wire formats, compiled from the .proto files beside this one by scripts/proto-gen.js.
+import gen from "./gen/index.js";
+
+export const metro = gen.metro;
+export type { metro as MetroTypes } from "./gen/index.js";
