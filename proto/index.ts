@@ -2,4 +2,4 @@
 import gen from "./gen/index.js";
 
 export const metro = gen.metro;
-export type { metro as MetroTypes } from "./gen/index.js";
+export const tendermint = gen.tendermint;
