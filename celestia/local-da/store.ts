@@ -3,7 +3,7 @@
 // every block it ever confirmed and nothing half-written.
 import { Level } from "level";
 import Long from "long";
-import { metro } from "../../proto/index.ts";
+import { metro, type MetroProto } from "../../proto/index.ts";
 import type { ExtendedHeaderJson } from "../header.ts";
 import type { Blob } from "../blob.ts";
 
@@ -82,7 +82,7 @@ export class LocalDaStore {
     return {
       height: Number(decoded.height),
       squareSize: decoded.squareSize,
-      blobs: decoded.blobs.map((b) => ({
+      blobs: (decoded.blobs as MetroProto.da.v1.StoredBlob[]).map((b) => ({
         namespace: b.namespace,
         data: b.data,
         shareVersion: b.shareVersion as 0 | 1,

@@ -26,7 +26,7 @@ export function addressOf(pubKey: Uint8Array, prefix = ADDRESS_PREFIX): string {
 export function parseAddress(address: string, prefix = ADDRESS_PREFIX): Uint8Array {
   let decoded;
   try {
-    decoded = fromBech32(address);
+    decoded = fromBech32(address, 90);
   } catch (error) {
     throw new Error(`invalid address ${JSON.stringify(address)}: ${(error as Error).message}`);
   }

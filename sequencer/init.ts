@@ -1,0 +1,58 @@
+// `metro sequencer init`: a home directory with a fresh validator key, a config and a genesis.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { formatRfc3339Nano, timestampFromMs } from "../cometbft/time.ts";
+import { DEFAULT_CONFIG, homePaths, type NodeConfig } from "./config.ts";
+import { genesisToJson, type Genesis, type GenesisAccount } from "./genesis.ts";
+import { DEFAULT_PARAMS, type ChainParams } from "./params.ts";
+import { generateKeyFile, keyFromJson, type PrivValidatorKeyJson } from "./consensus/privval.ts";
+import type { Ed25519Key } from "../cometbft/ed25519.ts";
+
+export interface InitOptions {
+  home: string;
+  chainId: string;
+  moniker?: string;
+  accounts?: GenesisAccount[];
+  params?: Partial<ChainParams>;
+  config?: Partial<NodeConfig>;
+  genesisTimeMs?: number;
+}
+
+function writeJson(path: string, value: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, JSON.stringify(value, null, 2) + "\n", { mode: 0o600 });
+}
+
+/** Creates the validator key (kept if present) and the config; returns the key. */
+export function initNodeFiles(home: string, config: Partial<NodeConfig> = {}): Ed25519Key {
+  const paths = homePaths(home);
+  mkdirSync(dirname(paths.privValidatorKey), { recursive: true });
+  mkdirSync(paths.data, { recursive: true });
+  const key = existsSync(paths.privValidatorKey)
+    ? keyFromJson(JSON.parse(readFileSync(paths.privValidatorKey, "utf8")) as PrivValidatorKeyJson)
+    : generateKeyFile(paths.privValidatorKey);
+  if (!existsSync(paths.config)) writeJson(paths.config, { ...DEFAULT_CONFIG, ...config });
+  return key;
+}
+
+export function writeGenesis(home: string, genesis: Genesis): void {
+  writeJson(homePaths(home).genesis, genesisToJson(genesis, formatRfc3339Nano(genesis.genesisTime)));
+}
+
+/** A single-validator chain in `home`. Refuses to overwrite an existing genesis. */
+export function initHome(o: InitOptions): Genesis {
+  const paths = homePaths(o.home);
+  if (existsSync(paths.genesis)) throw new Error(`${paths.genesis} already exists; choose another --home or remove it`);
+  const moniker = o.moniker ?? "validator-0";
+  const key = initNodeFiles(o.home, { ...o.config, moniker });
+  const genesis: Genesis = {
+    chainId: o.chainId,
+    genesisTime: timestampFromMs(o.genesisTimeMs ?? Date.now()),
+    initialHeight: 1n,
+    validators: [{ name: moniker, pubKey: key.publicKey, votingPower: 10n }],
+    params: { ...DEFAULT_PARAMS, ...o.params },
+    accounts: o.accounts ?? [],
+  };
+  writeGenesis(o.home, genesis);
+  return genesis;
+}

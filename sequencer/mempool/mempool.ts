@@ -1,0 +1,220 @@
+// The mempool: transactions admitted but not yet in a block, per sender in sequence order.
+//
+// A sender's queue holds a *ready* run (sequences continuing the committed account's sequence, each
+// affordable after the ones before it) and *future* transactions up to `maxFutureSequences` ahead,
+// which become ready when the gap before them fills. Blocks take ready transactions in arrival order.
+//
+// Eviction, when the pool is at its count or byte limit: a newcomer may push out the cheapest (by gas
+// price) transaction that is last in its sender's queue, so no queue gets a gap, and only if it pays a
+// strictly higher gas price; otherwise it is refused with "mempool is full". Future transactions that
+// are still waiting after `futureTtlBlocks` blocks are dropped.
+import type { Account, AnteContext } from "../tx/ante.ts";
+import { checkGasAndFee, checkTx, spendOf } from "../tx/ante.ts";
+import type { DecodedTx } from "../tx/decode.ts";
+import { sdkError } from "../tx/errors.ts";
+
+export interface MempoolLimits {
+  maxTxs: number;
+  maxBytes: number;
+  maxFutureSequences: number;
+  futureTtlBlocks: number;
+}
+
+export const DEFAULT_MEMPOOL_LIMITS: MempoolLimits = { maxTxs: 50_000, maxBytes: 64 * 1024 * 1024, maxFutureSequences: 64, futureTtlBlocks: 50 };
+
+export interface MempoolEntry {
+  tx: DecodedTx;
+  hashHex: string;
+  /** Arrival order, for fair block building. */
+  arrival: number;
+  /** Height at admission, for the future-transaction TTL. */
+  admittedAt: number;
+  gasUsed: bigint;
+  /** Offered fee per unit of gas, for eviction. */
+  gasPrice: number;
+}
+
+interface SenderQueue {
+  /** The account as of the last committed block. */
+  account: Account;
+  bySequence: Map<bigint, MempoolEntry>;
+}
+
+export type AdmitResult = { status: "ready" | "future"; entry: MempoolEntry };
+
+export class Mempool {
+  readonly limits: MempoolLimits;
+  readonly #senders = new Map<string, SenderQueue>();
+  readonly #byHash = new Map<string, MempoolEntry>();
+  #bytes = 0;
+  #arrivals = 0;
+  #height = 0;
+
+  constructor(limits: MempoolLimits = DEFAULT_MEMPOOL_LIMITS) {
+    this.limits = limits;
+  }
+
+  get size(): number {
+    return this.#byHash.size;
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  has(hashHex: string): boolean {
+    return this.#byHash.has(hashHex);
+  }
+
+  get(hashHex: string): MempoolEntry | undefined {
+    return this.#byHash.get(hashHex);
+  }
+
+  /** The next sequence the sender's next new transaction should carry, counting pending ones. */
+  nextSequence(sender: string, committed: Account): bigint {
+    const queue = this.#senders.get(sender);
+    let next = committed.sequence;
+    while (queue?.bySequence.has(next)) next++;
+    return next;
+  }
+
+  /**
+   * Admits `tx` from a sender whose committed account is `account`, or throws a TxError. The
+   * signature is verified here, once; `hashHex` is the upper-case hex tx hash.
+   */
+  admit(tx: DecodedTx, hashHex: string, account: Account | undefined, ctx: AnteContext): AdmitResult {
+    if (this.#byHash.has(hashHex)) throw sdkError("txInMempoolCache", "tx already exists in cache");
+    const gasUsed = checkGasAndFee(tx, ctx.params);
+    if (!account) throw sdkError("unknownAddress", `account ${tx.signer} not found`);
+
+    const queue = this.#senders.get(tx.signer) ?? { account, bySequence: new Map() };
+    queue.account = account;
+    const { ready, readySpend } = this.#readyRun(queue);
+    const expected = account.sequence + BigInt(ready.length);
+    if (tx.sequence < expected) {
+      // A pending transaction already holds this sequence: a replacement is not supported.
+      throw sdkError("wrongSequence", `account sequence mismatch, expected ${expected}, got ${tx.sequence}`);
+    }
+    if (tx.sequence > expected + BigInt(this.limits.maxFutureSequences)) {
+      throw sdkError("wrongSequence", `account sequence mismatch, expected ${expected}, got ${tx.sequence} (at most ${this.limits.maxFutureSequences} ahead are queued)`);
+    }
+    if (queue.bySequence.has(tx.sequence)) throw sdkError("txInMempoolCache", `a transaction with sequence ${tx.sequence} is already queued`);
+    // Checked as if every pending transaction before it had been included.
+    const view: Account = { ...account, sequence: tx.sequence, balance: account.balance - readySpend };
+    checkTx(tx, view, ctx);
+
+    const entry: MempoolEntry = {
+      tx,
+      hashHex,
+      arrival: this.#arrivals++,
+      admittedAt: this.#height,
+      gasUsed,
+      gasPrice: Number(tx.fee) / Number(tx.gasLimit),
+    };
+    this.#makeRoom(entry);
+    queue.bySequence.set(tx.sequence, entry);
+    this.#senders.set(tx.signer, queue);
+    this.#byHash.set(hashHex, entry);
+    this.#bytes += tx.bytes.length;
+    return { status: tx.sequence === expected ? "ready" : "future", entry };
+  }
+
+  // The sender's ready run and what it spends in total.
+  #readyRun(queue: SenderQueue): { ready: MempoolEntry[]; readySpend: bigint } {
+    const ready: MempoolEntry[] = [];
+    let readySpend = 0n;
+    for (let seq = queue.account.sequence; ; seq++) {
+      const entry = queue.bySequence.get(seq);
+      if (!entry) break;
+      const cost = entry.tx.fee + spendOf(entry.tx);
+      if (readySpend + cost > queue.account.balance) break;
+      ready.push(entry);
+      readySpend += cost;
+    }
+    return { ready, readySpend };
+  }
+
+  #makeRoom(newcomer: MempoolEntry): void {
+    const fits = () => this.#byHash.size < this.limits.maxTxs && this.#bytes + newcomer.tx.bytes.length <= this.limits.maxBytes;
+    while (!fits()) {
+      const victim = this.#cheapestTail(newcomer.tx.signer);
+      if (!victim || victim.gasPrice >= newcomer.gasPrice) {
+        throw sdkError("mempoolIsFull", `mempool is full: ${this.#byHash.size} txs, ${this.#bytes} bytes; offer a higher gas price than ${victim?.gasPrice ?? "the pending transactions"}`);
+      }
+      this.#remove(victim);
+    }
+  }
+
+  #cheapestTail(exceptSender: string): MempoolEntry | undefined {
+    let cheapest: MempoolEntry | undefined;
+    for (const [sender, queue] of this.#senders) {
+      if (sender === exceptSender) continue;
+      let last: MempoolEntry | undefined;
+      for (const entry of queue.bySequence.values()) if (!last || entry.tx.sequence > last.tx.sequence) last = entry;
+      if (last && (!cheapest || last.gasPrice < cheapest.gasPrice)) cheapest = last;
+    }
+    return cheapest;
+  }
+
+  #remove(entry: MempoolEntry): void {
+    const queue = this.#senders.get(entry.tx.signer);
+    queue?.bySequence.delete(entry.tx.sequence);
+    if (queue && queue.bySequence.size === 0) this.#senders.delete(entry.tx.signer);
+    this.#byHash.delete(entry.hashHex);
+    this.#bytes -= entry.tx.bytes.length;
+  }
+
+  /**
+   * Ready transactions for the next block, in arrival order (each sender's in sequence order),
+   * within the block's byte budget.
+   */
+  reap(maxBytes: number, maxTxs = Number.POSITIVE_INFINITY): DecodedTx[] {
+    const runs = [...this.#senders.values()].map((q) => this.#readyRun(q).ready).filter((r) => r.length > 0);
+    const cursors = runs.map(() => 0);
+    const picked: DecodedTx[] = [];
+    let bytes = 0;
+    // Senders are few relative to transactions, so a linear scan for the earliest head is fine.
+    while (picked.length < maxTxs) {
+      let best = -1;
+      for (let i = 0; i < runs.length; i++) {
+        const head = runs[i][cursors[i]];
+        if (head && (best < 0 || head.arrival < runs[best][cursors[best]].arrival)) best = i;
+      }
+      if (best < 0) break;
+      const entry = runs[best][cursors[best]];
+      if (bytes + entry.tx.bytes.length > maxBytes) {
+        runs[best] = []; // the rest of this sender's run would follow it; leave it for the next block
+        continue;
+      }
+      picked.push(entry.tx);
+      bytes += entry.tx.bytes.length;
+      cursors[best]++;
+    }
+    return picked;
+  }
+
+  /**
+   * After a block commits at `height`: drop what it included and what the new state makes stale
+   * (sequences now used), and forget future transactions older than the TTL. `accounts` holds the
+   * committed state of every account the block changed.
+   */
+  update(height: number, includedHashes: Iterable<string>, accounts: ReadonlyMap<string, Account>): void {
+    this.#height = height;
+    for (const hashHex of includedHashes) {
+      const entry = this.#byHash.get(hashHex);
+      if (entry) this.#remove(entry);
+    }
+    for (const [address, account] of accounts) {
+      const queue = this.#senders.get(address);
+      if (!queue) continue;
+      queue.account = account;
+      for (const entry of [...queue.bySequence.values()]) if (entry.tx.sequence < account.sequence) this.#remove(entry);
+    }
+    for (const queue of [...this.#senders.values()]) {
+      const ready = new Set(this.#readyRun(queue).ready);
+      for (const entry of [...queue.bySequence.values()]) {
+        if (!ready.has(entry) && height - entry.admittedAt > this.limits.futureTtlBlocks) this.#remove(entry);
+      }
+    }
+  }
+}
