@@ -223,7 +223,7 @@ function protocolStatus(code: number): number {
 }
 
 /** Encodes a response like Go's json.Encoder over go-jsonrpc's response map (sorted keys, newline). */
-function encodeResponse(id: JsonRpcId, outcome: Outcome | { kind: "result"; value: unknown }): string {
+function encodeResponse(id: JsonRpcId, outcome: Outcome): string {
   const idText = JSON.stringify(id);
   if (outcome.kind === "error") {
     const err: { code: number; message: string; data?: unknown } = { code: outcome.code, message: outcome.message };
@@ -247,18 +247,21 @@ function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+type Parsed = { ok: true; req: ParsedRequest } | { ok: false; code: number; message: string };
+
 /** Validates one decoded request object the way go-jsonrpc's decoding would. */
-function parseRequest(raw: unknown): { ok: true; req: ParsedRequest } | { ok: false; id: JsonRpcId; outcome: Outcome } {
+function parseRequest(raw: unknown): Parsed {
   if (raw === null) return { ok: true, req: { id: null, method: "", params: undefined } };
-  if (typeof raw !== "object" || Array.isArray(raw)) return { ok: false, id: null, outcome: protocolError(PARSE_ERROR, "Parse error") };
+  const parseError = { ok: false, code: PARSE_ERROR, message: "Parse error" } as const;
+  if (typeof raw !== "object" || Array.isArray(raw)) return parseError;
   const r = raw as Record<string, unknown>;
   const m = r.method;
-  if (m !== undefined && m !== null && typeof m !== "string") return { ok: false, id: null, outcome: protocolError(PARSE_ERROR, "Parse error") };
+  if (m !== undefined && m !== null && typeof m !== "string") return parseError;
   const v = r.jsonrpc;
-  if (v !== undefined && v !== null && typeof v !== "string") return { ok: false, id: null, outcome: protocolError(PARSE_ERROR, "Parse error") };
+  if (v !== undefined && v !== null && typeof v !== "string") return parseError;
   const id = r.id === undefined ? null : r.id;
   if (id !== null && typeof id !== "string" && typeof id !== "number") {
-    return { ok: false, id: null, outcome: protocolError(PARSE_ERROR, `failed to parse ID: invalid id type: ${goDynamicType(id)}`) };
+    return { ok: false, code: PARSE_ERROR, message: `failed to parse ID: invalid id type: ${goDynamicType(id)}` };
   }
   return { ok: true, req: { id, method: typeof m === "string" ? m : "", params: r.params } };
 }
@@ -498,7 +501,7 @@ export function createJsonRpcServer(opts: JsonRpcServerOptions): JsonRpcServer {
       for (const r of raw) {
         const p = parseRequest(r);
         if (!p.ok) {
-          parts.push(encodeResponse(p.id, p.outcome).trimEnd());
+          parts.push(encodeResponse(null, protocolError(p.code, p.message)).trimEnd());
           continue;
         }
         const out = await dispatch(p.req, env);
@@ -510,7 +513,7 @@ export function createJsonRpcServer(opts: JsonRpcServerOptions): JsonRpcServer {
     }
 
     const p = parseRequest(raw);
-    if (!p.ok) return { status: protocolStatus((p.outcome as { code: number }).code), body: encodeResponse(p.id, p.outcome) };
+    if (!p.ok) return { status: protocolStatus(p.code), body: encodeResponse(null, protocolError(p.code, p.message)) };
     const out = await dispatch(p.req, env);
     if (out.kind === "stream") return { status: 500, body: "" }; // unreachable over HTTP
     if (out.kind === "error" && out.protocol) return { status: protocolStatus(out.code), body: encodeResponse(p.req.id, out) };
@@ -633,7 +636,7 @@ export function createJsonRpcServer(opts: JsonRpcServerOptions): JsonRpcServer {
   async function handleWsCall(conn: Conn, raw: unknown): Promise<void> {
     const p = parseRequest(raw);
     if (!p.ok) {
-      send(conn, encodeResponse(p.id, p.outcome));
+      send(conn, encodeResponse(null, protocolError(p.code, p.message)));
       return;
     }
     const { id } = p.req;
