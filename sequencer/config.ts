@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_MEMPOOL_LIMITS, type MempoolLimits } from "./mempool/mempool.ts";
+import { DEFAULT_INDEXED_EVENTS } from "./store/chain-store.ts";
 
 export interface NodeConfig {
   moniker: string;
@@ -17,6 +18,8 @@ export interface NodeConfig {
   metricsListen: string;
   blockTimeMs: number;
   mempool: MempoolLimits;
+  /** Event attributes (`type.key`) that tx_search can find; tx.hash and tx.height always work. */
+  indexedEvents: string[];
 }
 
 export const DEFAULT_CONFIG: NodeConfig = {
@@ -25,6 +28,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   metricsListen: "127.0.0.1:26660",
   blockTimeMs: 1000,
   mempool: DEFAULT_MEMPOOL_LIMITS,
+  indexedEvents: [...DEFAULT_INDEXED_EVENTS],
 };
 
 export function homePaths(home: string) {

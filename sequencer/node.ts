@@ -14,7 +14,7 @@ import { sequencerMetrics, type SequencerMetrics } from "./metrics.ts";
 import { gasUsed } from "./params.ts";
 import { PrivValidator } from "./consensus/privval.ts";
 import { SoloEngine } from "./consensus/solo.ts";
-import { encodeReceipt, signReceipt, decodeReceipt, type Receipt } from "./receipt.ts";
+import { signReceipt, type Receipt } from "./receipt.ts";
 import { ChainStore, type ChainHead } from "./store/chain-store.ts";
 import { decodeTx } from "./tx/decode.ts";
 import { TxError } from "./tx/errors.ts";
@@ -30,8 +30,10 @@ export interface CheckTxResult {
   codespace: string;
   log: string;
   hash: string;
-  receipt?: Receipt;
 }
+
+/** How long admitted transactions' receive times may wait before they are written to disk. */
+const RECEIPT_FLUSH_MS = 100;
 
 export interface NodeOptions {
   logger: Logger;
@@ -54,6 +56,9 @@ export class SequencerNode {
   readonly #events = new EventEmitter<{ committed: [CommittedEvent] }>();
   readonly #engine: SoloEngine;
   readonly #now: () => number;
+  /** Receive times not yet on disk, by hex tx hash; flushed in batches off the admission path. */
+  readonly #unflushedReceipts = new Map<string, { hash: Uint8Array; receivedAtMs: number }>();
+  #receiptFlush: NodeJS.Timeout | undefined;
 
   private constructor(args: {
     home: string;
@@ -93,7 +98,7 @@ export class SequencerNode {
     const config = { ...fileConfig, ...options.config, rpc: { ...fileConfig.rpc, ...options.config?.rpc }, mempool: { ...fileConfig.mempool, ...options.config?.mempool } };
     const { genesis, json } = loadGenesis(paths.genesis);
     mkdirSync(paths.data, { recursive: true });
-    const store = await ChainStore.open(paths.chainDb);
+    const store = await ChainStore.open(paths.chainDb, config.indexedEvents);
     if (!store.head) {
       await store.initGenesis(genesis.accounts, timestampToMs(parseRfc3339(json.genesis_time)));
       options.logger.info({ chainId: genesis.chainId, accounts: genesis.accounts.length }, "initialized state from genesis");
@@ -118,7 +123,17 @@ export class SequencerNode {
 
   async stop(): Promise<void> {
     await this.#engine.stop();
+    clearTimeout(this.#receiptFlush);
+    await this.#flushReceipts();
     await this.store.close();
+  }
+
+  async #flushReceipts(): Promise<void> {
+    this.#receiptFlush = undefined;
+    const entries = [...this.#unflushedReceipts.values()];
+    if (entries.length === 0) return;
+    await this.store.putReceivedTimes(entries.map((e) => [e.hash, e.receivedAtMs] as const));
+    for (const e of entries) this.#unflushedReceipts.delete(toHexUpper(e.hash));
   }
 
   onCommitted(listener: (event: CommittedEvent) => void): () => void {
@@ -141,20 +156,23 @@ export class SequencerNode {
 
   /** CheckTx: admits a transaction to the mempool and signs its C0 receipt, or says why not. */
   async checkTx(bytes: Uint8Array): Promise<CheckTxResult> {
-    const hash = toHexUpper(sha256(bytes));
+    let hash: string | undefined;
     try {
       const tx = decodeTx(bytes, this.genesis.params);
+      hash = toHexUpper(tx.hash);
       const account = await this.store.account(tx.signer);
       this.mempool.admit(tx, hash, account, { chainId: this.chainId, params: this.genesis.params });
       this.app.markVerified(hash, account!.accountNumber);
-      const receipt = signReceipt(this.privval.key, this.chainId, tx.hash, this.#now());
-      await this.store.putReceipt(tx.hash, encodeReceipt(receipt));
+      this.#unflushedReceipts.set(hash, { hash: tx.hash, receivedAtMs: this.#now() });
+      this.#receiptFlush ??= setTimeout(() => {
+        this.#flushReceipts().catch((error) => this.logger.error({ err: error }, "persisting receipt times failed"));
+      }, RECEIPT_FLUSH_MS);
       this.metrics.txsAdmitted.inc({ result: "ok" });
-      return { code: 0, codespace: "", log: "", hash, receipt };
+      return { code: 0, codespace: "", log: "", hash };
     } catch (error) {
       if (!(error instanceof TxError)) throw error;
       this.metrics.txsAdmitted.inc({ result: error.codespace === "sdk" ? `sdk_${error.code}` : `${error.codespace}_${error.code}` });
-      return { code: error.code, codespace: error.codespace, log: error.message, hash };
+      return { code: error.code, codespace: error.codespace, log: error.message, hash: hash ?? toHexUpper(sha256(bytes)) };
     }
   }
 
@@ -164,29 +182,44 @@ export class SequencerNode {
     return { gasUsed: gasUsed(this.genesis.params, bytes.length) };
   }
 
+  /**
+   * The C0 receipt of an admitted transaction, signed now over the time it was received (the
+   * signature is deterministic, so asking twice gives the same receipt).
+   */
   async receipt(hashHex: string): Promise<Receipt | undefined> {
-    const raw = await this.store.receipt(fromHex(hashHex));
-    return raw && decodeReceipt(raw);
+    const hash = fromHex(hashHex);
+    const receivedAtMs = this.#unflushedReceipts.get(toHexUpper(hash))?.receivedAtMs ?? (await this.store.receivedTime(hash));
+    return receivedAtMs === undefined ? undefined : signReceipt(this.privval.key, this.chainId, hash, receivedAtMs);
   }
 
   /** Resolves with the height once a transaction is committed, or undefined after `timeoutMs`. */
   async waitForTx(hashHex: string, timeoutMs: number, signal?: AbortSignal): Promise<number | undefined> {
     const hash = fromHex(hashHex);
-    const found = await this.store.txLocation(hash);
-    if (found) return found.height;
-    return new Promise((resolve) => {
-      const done = (height: number | undefined) => {
+    return new Promise((resolve, reject) => {
+      const cleanup = () => {
         clearTimeout(timer);
         unsubscribe();
         signal?.removeEventListener("abort", onAbort);
+      };
+      const done = (height: number | undefined) => {
+        cleanup();
         resolve(height);
       };
       const onAbort = () => done(undefined);
       const timer = setTimeout(() => done(undefined), timeoutMs);
+      // Listen before looking in the store: a block committed while the lookup runs is still seen.
       const unsubscribe = this.onCommitted(({ head, executed }) => {
         if (executed.txs.some((t) => Buffer.compare(t.hash, hash) === 0)) done(head.height);
       });
       signal?.addEventListener("abort", onAbort);
+      if (signal?.aborted) onAbort();
+      this.store.txLocation(hash).then(
+        (found) => found && done(found.height),
+        (error) => {
+          cleanup();
+          reject(error);
+        },
+      );
     });
   }
 }

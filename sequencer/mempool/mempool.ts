@@ -169,26 +169,34 @@ export class Mempool {
    * within the block's byte budget.
    */
   reap(maxBytes: number, maxTxs = Number.POSITIVE_INFINITY): DecodedTx[] {
-    const runs = [...this.#senders.values()].map((q) => this.#readyRun(q).ready).filter((r) => r.length > 0);
-    const cursors = runs.map(() => 0);
+    const runs = new Map<string, MempoolEntry[]>();
+    const all: MempoolEntry[] = [];
+    for (const [sender, queue] of this.#senders) {
+      const { ready } = this.#readyRun(queue);
+      if (ready.length === 0) continue;
+      runs.set(sender, ready);
+      all.push(...ready);
+    }
+    all.sort((a, b) => a.arrival - b.arrival);
+    // Each sender keeps the slots its transactions arrived in, filled in sequence order: a gap filled
+    // late does not let a higher sequence jump ahead of a lower one.
+    const taken = new Map<string, number>();
+    const blocked = new Set<string>();
     const picked: DecodedTx[] = [];
     let bytes = 0;
-    // Senders are few relative to transactions, so a linear scan for the earliest head is fine.
-    while (picked.length < maxTxs) {
-      let best = -1;
-      for (let i = 0; i < runs.length; i++) {
-        const head = runs[i][cursors[i]];
-        if (head && (best < 0 || head.arrival < runs[best][cursors[best]].arrival)) best = i;
-      }
-      if (best < 0) break;
-      const entry = runs[best][cursors[best]];
+    for (const slot of all) {
+      if (picked.length >= maxTxs) break;
+      const sender = slot.tx.signer;
+      if (blocked.has(sender)) continue;
+      const index = taken.get(sender) ?? 0;
+      const entry = runs.get(sender)![index];
       if (bytes + entry.tx.bytes.length > maxBytes) {
-        runs[best] = []; // the rest of this sender's run would follow it; leave it for the next block
+        blocked.add(sender); // the rest of this sender's run must wait for the next block
         continue;
       }
+      taken.set(sender, index + 1);
       picked.push(entry.tx);
       bytes += entry.tx.bytes.length;
-      cursors[best]++;
     }
     return picked;
   }
@@ -211,10 +219,10 @@ export class Mempool {
       for (const entry of [...queue.bySequence.values()]) if (entry.tx.sequence < account.sequence) this.#remove(entry);
     }
     for (const queue of [...this.#senders.values()]) {
+      const expired = [...queue.bySequence.values()].filter((e) => height - e.admittedAt > this.limits.futureTtlBlocks);
+      if (expired.length === 0) continue;
       const ready = new Set(this.#readyRun(queue).ready);
-      for (const entry of [...queue.bySequence.values()]) {
-        if (!ready.has(entry) && height - entry.admittedAt > this.limits.futureTtlBlocks) this.#remove(entry);
-      }
+      for (const entry of expired) if (!ready.has(entry)) this.#remove(entry);
     }
   }
 }

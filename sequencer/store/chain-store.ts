@@ -93,19 +93,27 @@ function u64(n: number | bigint): Uint8Array {
   return b;
 }
 
-function u32(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n);
-  return b;
-}
-
+const EMPTY = new Uint8Array();
 const concat = (...parts: Uint8Array[]) => new Uint8Array(Buffer.concat(parts));
 const utf8 = new TextEncoder();
 
 /** Event index key: `type.key=value` 0x00 height(8) index(4). */
 function eventKey(compositeKey: string, value: string, height: number, index: number): Uint8Array {
-  return concat(utf8.encode(`${compositeKey}=${value}`), Uint8Array.of(0), u64(height), u32(index));
+  const text = `${compositeKey}=${value}`;
+  const length = Buffer.byteLength(text);
+  const key = Buffer.allocUnsafe(length + 13);
+  key.write(text, 0);
+  key[length] = 0;
+  key.writeBigUInt64BE(BigInt(height), length + 1);
+  key.writeUInt32BE(index, length + 9);
+  return key;
 }
+
+/**
+ * Event attributes tx_search can find by default. Indexing every attribute of every transaction
+ * costs about a fifth of block throughput; tx.hash and tx.height are always searchable.
+ */
+export const DEFAULT_INDEXED_EVENTS: readonly string[] = ["message.sender", "transfer.sender", "transfer.recipient", "rollup_tx.hash"];
 
 export function eventPrefix(compositeKey: string, value: string): Uint8Array {
   return concat(utf8.encode(`${compositeKey}=${value}`), Uint8Array.of(0));
@@ -124,10 +132,13 @@ export class ChainStore {
   readonly #meta;
   readonly #accounts = new Map<string, Account | null>();
   #head: ChainHead | undefined;
+  /** `type.key` composite keys the event index holds. */
+  readonly indexedEvents: ReadonlySet<string>;
 
-  private constructor(db: Level<Uint8Array, Uint8Array>, state: MerkleStore, head: ChainHead | undefined) {
+  private constructor(db: Level<Uint8Array, Uint8Array>, state: MerkleStore, head: ChainHead | undefined, indexedEvents: readonly string[]) {
     this.db = db;
     this.state = state;
+    this.indexedEvents = new Set(indexedEvents);
     const view = { keyEncoding: "view", valueEncoding: "view" } as const;
     this.#blocks = db.sublevel<Uint8Array, Uint8Array>("blocks", view);
     this.#commits = db.sublevel<Uint8Array, Uint8Array>("commits", view);
@@ -140,13 +151,13 @@ export class ChainStore {
     this.#head = head;
   }
 
-  static async open(path: string): Promise<ChainStore> {
+  static async open(path: string, indexedEvents: readonly string[] = DEFAULT_INDEXED_EVENTS): Promise<ChainStore> {
     const db = new Level<Uint8Array, Uint8Array>(path, { keyEncoding: "view", valueEncoding: "view" });
     await db.open();
     const state = await MerkleStore.open(db.sublevel<Uint8Array, Uint8Array>("state", { keyEncoding: "view", valueEncoding: "view" }));
     const raw = await db.sublevel<string, string>("meta", { keyEncoding: "utf8", valueEncoding: "utf8" }).get("head");
     const head = raw === undefined ? undefined : headFromJson(JSON.parse(raw) as HeadJson);
-    return new ChainStore(db, state, head);
+    return new ChainStore(db, state, head, indexedEvents);
   }
 
   async close(): Promise<void> {
@@ -238,7 +249,8 @@ export class ChainStore {
         batch.put(hash, pb.TxLocation.encode({ height: Long.fromNumber(height, true), index }).finish(), { sublevel: this.#txs });
         for (const event of outcomes[index].events) {
           for (const attribute of event.attributes) {
-            batch.put(eventKey(`${event.type}.${attribute.key}`, attribute.value, height, index), new Uint8Array(), { sublevel: this.#events });
+            const compositeKey = `${event.type}.${attribute.key}`;
+            if (this.indexedEvents.has(compositeKey)) batch.put(eventKey(compositeKey, attribute.value, height, index), EMPTY, { sublevel: this.#events });
           }
         }
       });
@@ -297,12 +309,32 @@ export class ChainStore {
     });
   }
 
-  async putReceipt(txHash: Uint8Array, receipt: Uint8Array): Promise<void> {
-    await this.#receipts.put(txHash, receipt);
+  /**
+   * Every indexed value of event attribute `compositeKey` with its location, in value order, at most
+   * `limit` of them (for tx_search conditions other than equality: CONTAINS, EXISTS, ranges).
+   */
+  async eventEntries(compositeKey: string, limit: number): Promise<{ value: string; height: number; index: number }[]> {
+    const prefix = utf8.encode(`${compositeKey}=`);
+    // '>' follows '=' in ASCII, so this bounds exactly the keys that start with `compositeKey=`.
+    const upper = utf8.encode(`${compositeKey}>`);
+    const keys = await this.#events.keys({ gte: prefix, lt: upper, limit }).all();
+    const text = new TextDecoder();
+    // A key ends with 0x00, height (8 bytes) and index (4 bytes); the value lies between.
+    return keys.map((k) => {
+      const tail = k.length - 12;
+      const view = new DataView(k.buffer, k.byteOffset + tail);
+      return { value: text.decode(k.subarray(prefix.length, tail - 1)), height: Number(view.getBigUint64(0)), index: view.getUint32(8) };
+    });
   }
 
-  async receipt(txHash: Uint8Array): Promise<Uint8Array | undefined> {
-    return this.#receipts.get(txHash);
+  /** Records when transactions were received (their C0 receipts are signed from this on request). */
+  async putReceivedTimes(entries: readonly (readonly [txHash: Uint8Array, receivedAtMs: number])[]): Promise<void> {
+    await this.#receipts.batch(entries.map(([key, ms]) => ({ type: "put" as const, key, value: u64(ms) })));
+  }
+
+  async receivedTime(txHash: Uint8Array): Promise<number | undefined> {
+    const raw = await this.#receipts.get(txHash);
+    return raw === undefined ? undefined : Number(new DataView(raw.buffer, raw.byteOffset).getBigUint64(0));
   }
 }
 

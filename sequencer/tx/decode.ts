@@ -6,7 +6,7 @@ import { hash } from "node:crypto";
 import type { ChainParams } from "../params.ts";
 import { FEE_DENOM } from "../params.ts";
 import { sdkError } from "./errors.ts";
-import { decodeMessage, type SequencerMsg } from "./messages.ts";
+import { checkAddress, decodeMessage, type SequencerMsg } from "./messages.ts";
 import { addressOf } from "./address.ts";
 
 const SECP256K1_PUBKEY = "/cosmos.crypto.secp256k1.PubKey";
@@ -70,8 +70,13 @@ export function decodeTx(bytes: Uint8Array, params: ChainParams, options: Decode
     if (signerInfo.publicKey.typeUrl !== SECP256K1_PUBKEY) throw sdkError("invalidPubKey", `unsupported key type ${signerInfo.publicKey.typeUrl}`);
     pubKey = decodeOrThrow("PubKey", () => PubKey.decode(signerInfo.publicKey!.value)).key;
     if (pubKey.length !== 33) throw sdkError("invalidPubKey", `secp256k1 key must be 33 bytes, got ${pubKey.length}`);
-    if (addressOf(pubKey) !== signer) throw sdkError("invalidPubKey", `pubKey does not match signer address ${signer} with signer index: 0`);
-  } else if (!options.simulate) {
+    if (addressOf(pubKey) !== signer) {
+      checkAddress(signer, "signer");
+      throw sdkError("invalidPubKey", `pubKey does not match signer address ${signer} with signer index: 0`);
+    }
+  } else if (options.simulate) {
+    checkAddress(signer, "signer");
+  } else {
     throw sdkError("invalidPubKey", "signer info carries no public key");
   }
 

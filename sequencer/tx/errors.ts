@@ -31,6 +31,8 @@ const SDK_ERRORS = {
   txInMempoolCache: [19, "tx already in mempool"],
   mempoolIsFull: [20, "mempool is full"],
   txTooLarge: [21, "tx too large"],
+  keyNotFound: [22, "key not found"],
+  invalidHeight: [26, "invalid height"],
   wrongSequence: [32, "incorrect account sequence"],
   notFound: [38, "not found"],
   invalidGasLimit: [41, "invalid gas limit"],

@@ -97,3 +97,39 @@ describe("sequencer node", () => {
     expect(Buffer.compare(block!.block.header.lastBlockId.hash, (await reopened.store.block(next - 1))!.blockId.hash)).toBe(0);
   });
 });
+
+describe("SignDoc encoding", () => {
+  it("matches cosmjs's makeSignDoc byte for byte", async () => {
+    const { makeSignDoc } = await import("@cosmjs/proto-signing");
+    const { SignDoc } = await import("cosmjs-types/cosmos/tx/v1beta1/tx");
+    const { signDocBytes } = await import("../../sequencer/tx/signature.ts");
+    for (const accountNumber of [0n, 1n, 127n, 128n, 300n, 2n ** 40n]) {
+      const tx = { bodyBytes: Uint8Array.of(1, 2, 3), authInfoBytes: new Uint8Array(200).fill(7) };
+      const expected = SignDoc.encode(makeSignDoc(tx.bodyBytes, tx.authInfoBytes, "metro-1", Number(accountNumber))).finish();
+      expect(Buffer.from(signDocBytes(tx, "metro-1", accountNumber)).toString("hex")).toBe(Buffer.from(expected).toString("hex"));
+    }
+  });
+});
+
+describe("results encoding", () => {
+  it("TxMsgData and the results hash match cosmjs-types' encoders", async () => {
+    const { TxMsgData } = await import("cosmjs-types/cosmos/base/abci/v1beta1/abci");
+    const { ExecTxResult } = await import("cosmjs-types/tendermint/abci/types");
+    const { txMsgData, resultsHash } = await import("../../sequencer/state/results.ts");
+    const { merkleRoot } = await import("../../celestia/merkle.ts");
+    const { MSG_SEND, MSG_SUBMIT_BUNDLE, MSG_SUBMIT_ROLLUP_TX } = await import("../../sequencer/tx/messages.ts");
+    const hashes = [new Uint8Array(32).fill(1), new Uint8Array(32).fill(2), new Uint8Array(32).fill(3)];
+    const messages = [
+      { type: MSG_SEND, signer: "a", to: "b", amount: 1n },
+      { type: MSG_SUBMIT_ROLLUP_TX, signer: "a", tx: { secondaryChainId: "x", data: Uint8Array.of(1) } },
+      { type: MSG_SUBMIT_BUNDLE, signer: "a", txs: [{ secondaryChainId: "y", data: Uint8Array.of(2) }, { secondaryChainId: "z", data: Uint8Array.of(3) }] },
+    ] as const;
+    const data = txMsgData(messages as never, hashes);
+    const decoded = TxMsgData.decode(data);
+    expect(decoded.msgResponses.map((r) => r.typeUrl)).toEqual(["/cosmos.bank.v1beta1.MsgSendResponse", "/metro.sequencer.v1.MsgSubmitRollupTxResponse", "/metro.sequencer.v1.MsgSubmitBundleResponse"]);
+    expect(Buffer.from(TxMsgData.encode(decoded).finish())).toEqual(Buffer.from(data));
+    const results = [{ data, gasWanted: 200_000n, gasUsed: 14_000n }, { data: new Uint8Array(), gasWanted: 0n, gasUsed: 1n }];
+    const expected = merkleRoot(results.map((r) => ExecTxResult.encode({ code: 0, data: r.data, log: "", info: "", gasWanted: r.gasWanted, gasUsed: r.gasUsed, events: [], codespace: "" }).finish()));
+    expect(Buffer.from(resultsHash(results))).toEqual(Buffer.from(expected));
+  });
+});
