@@ -18,10 +18,12 @@
 // every 64-byte block holds 32 elements: the low bytes in its first 32 bytes and the high bytes
 // in its last 32 (element i = block[i] | block[i + 32] << 8), as klauspost lays them out.
 //
-// The hot loops work on 32-bit words (an Int32Array over a word-aligned work buffer) and do the
-// GF multiplication with a 256-entry table per multiplier (GF(2^8)) or a pair of them
-// (GF(2^16), low and high byte). Every operation is per byte position, so the platform's
-// endianness does not matter.
+// Two interchangeable sets of kernels run the butterflies: WebAssembly SIMD (celestia/leopard-wasm.ts,
+// nibble tables and i8x16.swizzle, the default) and plain TypeScript on 32-bit words with
+// 256-entry product tables (the fallback, and a cross-check in the tests). Every operation is per
+// byte position, so the platform's endianness does not matter.
+
+import { leopardWasm, type LeopardWasm } from "./leopard-wasm.ts";
 
 /** Shards must be a multiple of this many bytes. */
 export const SHARD_SIZE_MULTIPLE = 64;
@@ -197,14 +199,41 @@ function mul16Table(logM: number): Uint16Array {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Word kernels. A "shard" inside a work buffer is `W` consecutive 32-bit words starting at a word
-// offset. x, y are word offsets.
+// Engines: where the work buffer lives and who runs the butterflies. Offsets and lengths are in
+// bytes; a butterfly call covers `n` bytes of x and of y (several whole shards at once when a
+// transform group spans them, since the shards of a work buffer are contiguous).
 
-function xorInto(w: Int32Array, dst: number, src: number, W: number): void {
-  for (let i = 0; i < W; i++) w[dst + i] ^= w[src + i];
+interface Engine {
+  readonly kind: "wasm" | "js";
+  readonly field: Field;
+  /** Makes room for `bytes` of work and returns its byte offset; invalidates earlier `memory()` views. */
+  reserve(bytes: number): number;
+  /** A view of the memory that holds the work buffer. */
+  memory(): Uint8Array;
+  /** y ^= x */
+  xor(y: number, x: number, n: number): void;
+  /** x ^= y * exp(logM); y ^= x */
+  fft2(x: number, y: number, n: number, logM: number): void;
+  /** y ^= x; x ^= y * exp(logM) */
+  ifft2(x: number, y: number, n: number, logM: number): void;
+  /** dst = src * exp(logM) */
+  mul(dst: number, src: number, n: number, logM: number): void;
 }
 
-// GF(2^8): t = mul8, base = logM * 256.
+// --- pure JS: 32-bit words, 256-entry product tables -------------------------------------------
+
+class JsMemory {
+  words = new Int32Array(0);
+  bytes = new Uint8Array(0);
+  reserve(n: number): number {
+    if (this.bytes.length < n) {
+      this.words = new Int32Array(Math.ceil(n / 4));
+      this.bytes = new Uint8Array(this.words.buffer);
+    }
+    return 0;
+  }
+}
+
 function mul8Word(t: Uint8Array, base: number, v: number): number {
   return (
     t[base + (v & 255)] |
@@ -214,146 +243,288 @@ function mul8Word(t: Uint8Array, base: number, v: number): number {
   );
 }
 
-/** FFT butterfly: x ^= y * m; y ^= x. */
-function fft2gf8(w: Int32Array, x: number, y: number, W: number, logM: number): void {
+function jsEngine8(mem: JsMemory): Engine {
+  const f = getGF8();
   const t = mul8!;
-  const base = logM << 8;
-  for (let i = 0; i < W; i++) {
-    const yv = w[y + i];
-    const xv = w[x + i] ^ mul8Word(t, base, yv);
-    w[x + i] = xv;
-    w[y + i] = yv ^ xv;
-  }
-}
-
-/** IFFT butterfly: y ^= x; x ^= y * m. */
-function ifft2gf8(w: Int32Array, x: number, y: number, W: number, logM: number): void {
-  const t = mul8!;
-  const base = logM << 8;
-  for (let i = 0; i < W; i++) {
-    const xv = w[x + i];
-    const yv = w[y + i] ^ xv;
-    w[y + i] = yv;
-    w[x + i] = xv ^ mul8Word(t, base, yv);
-  }
-}
-
-/** dst = src * m (dst, src in possibly different buffers). */
-function mulgf8(dst: Int32Array, d: number, src: Int32Array, s: number, W: number, logM: number): void {
-  const t = mul8!;
-  const base = logM << 8;
-  for (let i = 0; i < W; i++) dst[d + i] = mul8Word(t, base, src[s + i]);
-}
-
-// GF(2^16): in each 16-word block, words 0..7 are low bytes, words 8..15 the matching high bytes.
-function fft2gf16(w: Int32Array, x: number, y: number, W: number, logM: number): void {
-  const t = mul16Table(logM);
-  for (let b = 0; b < W; b += 16) {
-    for (let j = 0; j < 8; j++) {
-      const ylo = w[y + b + j];
-      const yhi = w[y + b + j + 8];
-      let plo = 0;
-      let phi = 0;
-      for (let s = 0; s < 32; s += 8) {
-        const p = t[(ylo >>> s) & 255] ^ t[256 + ((yhi >>> s) & 255)];
-        plo |= (p & 255) << s;
-        phi |= (p >>> 8) << s;
+  return {
+    kind: "js",
+    field: f,
+    reserve: (n) => mem.reserve(n),
+    memory: () => mem.bytes,
+    xor(y, x, n) {
+      const w = mem.words;
+      for (let i = x >>> 2, j = y >>> 2, e = (x + n) >>> 2; i < e; i++, j++) w[j] ^= w[i];
+    },
+    fft2(x, y, n, logM) {
+      const w = mem.words;
+      const base = logM << 8;
+      for (let i = x >>> 2, j = y >>> 2, e = (x + n) >>> 2; i < e; i++, j++) {
+        const yv = w[j];
+        const xv = w[i] ^ mul8Word(t, base, yv);
+        w[i] = xv;
+        w[j] = yv ^ xv;
       }
-      const xlo = w[x + b + j] ^ plo;
-      const xhi = w[x + b + j + 8] ^ phi;
-      w[x + b + j] = xlo;
-      w[x + b + j + 8] = xhi;
-      w[y + b + j] = ylo ^ xlo;
-      w[y + b + j + 8] = yhi ^ xhi;
-    }
-  }
-}
-
-function ifft2gf16(w: Int32Array, x: number, y: number, W: number, logM: number): void {
-  const t = mul16Table(logM);
-  for (let b = 0; b < W; b += 16) {
-    for (let j = 0; j < 8; j++) {
-      const xlo = w[x + b + j];
-      const xhi = w[x + b + j + 8];
-      const ylo = w[y + b + j] ^ xlo;
-      const yhi = w[y + b + j + 8] ^ xhi;
-      w[y + b + j] = ylo;
-      w[y + b + j + 8] = yhi;
-      let plo = 0;
-      let phi = 0;
-      for (let s = 0; s < 32; s += 8) {
-        const p = t[(ylo >>> s) & 255] ^ t[256 + ((yhi >>> s) & 255)];
-        plo |= (p & 255) << s;
-        phi |= (p >>> 8) << s;
+    },
+    ifft2(x, y, n, logM) {
+      const w = mem.words;
+      const base = logM << 8;
+      for (let i = x >>> 2, j = y >>> 2, e = (x + n) >>> 2; i < e; i++, j++) {
+        const xv = w[i];
+        const yv = w[j] ^ xv;
+        w[j] = yv;
+        w[i] = xv ^ mul8Word(t, base, yv);
       }
-      w[x + b + j] = xlo ^ plo;
-      w[x + b + j + 8] = xhi ^ phi;
-    }
-  }
+    },
+    mul(dst, src, n, logM) {
+      const w = mem.words;
+      const base = logM << 8;
+      for (let i = src >>> 2, j = dst >>> 2, e = (src + n) >>> 2; i < e; i++, j++) w[j] = mul8Word(t, base, w[i]);
+    },
+  };
 }
 
-function mulgf16(dst: Int32Array, d: number, src: Int32Array, s0: number, W: number, logM: number): void {
-  const t = mul16Table(logM);
-  for (let b = 0; b < W; b += 16) {
-    for (let j = 0; j < 8; j++) {
-      const lo = src[s0 + b + j];
-      const hi = src[s0 + b + j + 8];
-      let plo = 0;
-      let phi = 0;
-      for (let s = 0; s < 32; s += 8) {
-        const p = t[(lo >>> s) & 255] ^ t[256 + ((hi >>> s) & 255)];
-        plo |= (p & 255) << s;
-        phi |= (p >>> 8) << s;
+// GF(2^16): in each 16-word (64-byte) block, words 0..7 are low bytes, words 8..15 the high bytes.
+function mul16Words(t: Uint16Array, lo: number, hi: number, out: Int32Array): void {
+  let plo = 0;
+  let phi = 0;
+  for (let s = 0; s < 32; s += 8) {
+    const p = t[(lo >>> s) & 255] ^ t[256 + ((hi >>> s) & 255)];
+    plo |= (p & 255) << s;
+    phi |= (p >>> 8) << s;
+  }
+  out[0] = plo;
+  out[1] = phi;
+}
+
+function jsEngine16(mem: JsMemory): Engine {
+  const f = getGF16();
+  const p = new Int32Array(2);
+  return {
+    kind: "js",
+    field: f,
+    reserve: (n) => mem.reserve(n),
+    memory: () => mem.bytes,
+    xor(y, x, n) {
+      const w = mem.words;
+      for (let i = x >>> 2, j = y >>> 2, e = (x + n) >>> 2; i < e; i++, j++) w[j] ^= w[i];
+    },
+    fft2(x, y, n, logM) {
+      const w = mem.words;
+      const t = mul16Table(logM);
+      for (let b = 0; b < n >>> 2; b += 16) {
+        for (let q = 0; q < 8; q++) {
+          const xi = (x >>> 2) + b + q;
+          const yi = (y >>> 2) + b + q;
+          const ylo = w[yi];
+          const yhi = w[yi + 8];
+          mul16Words(t, ylo, yhi, p);
+          const xlo = w[xi] ^ p[0];
+          const xhi = w[xi + 8] ^ p[1];
+          w[xi] = xlo;
+          w[xi + 8] = xhi;
+          w[yi] = ylo ^ xlo;
+          w[yi + 8] = yhi ^ xhi;
+        }
       }
-      dst[d + b + j] = plo;
-      dst[d + b + j + 8] = phi;
+    },
+    ifft2(x, y, n, logM) {
+      const w = mem.words;
+      const t = mul16Table(logM);
+      for (let b = 0; b < n >>> 2; b += 16) {
+        for (let q = 0; q < 8; q++) {
+          const xi = (x >>> 2) + b + q;
+          const yi = (y >>> 2) + b + q;
+          const xlo = w[xi];
+          const xhi = w[xi + 8];
+          const ylo = w[yi] ^ xlo;
+          const yhi = w[yi + 8] ^ xhi;
+          w[yi] = ylo;
+          w[yi + 8] = yhi;
+          mul16Words(t, ylo, yhi, p);
+          w[xi] = xlo ^ p[0];
+          w[xi + 8] = xhi ^ p[1];
+        }
+      }
+    },
+    mul(dst, src, n, logM) {
+      const w = mem.words;
+      const t = mul16Table(logM);
+      for (let b = 0; b < n >>> 2; b += 16) {
+        for (let q = 0; q < 8; q++) {
+          const si = (src >>> 2) + b + q;
+          const di = (dst >>> 2) + b + q;
+          mul16Words(t, w[si], w[si + 8], p);
+          w[di] = p[0];
+          w[di + 8] = p[1];
+        }
+      }
+    },
+  };
+}
+
+// --- WebAssembly SIMD (celestia/leopard-wasm.ts) -------------------------------------------------
+
+const WASM_GF8_TABLES = 0; // 256 multipliers x 32 bytes
+const WASM_GF16_TABLES = 256 * 32; // 65536 multipliers x 128 bytes, filled on first use
+const WASM_WORK = WASM_GF16_TABLES + 65536 * 128;
+const PAGE = 65536;
+
+class WasmMemory {
+  readonly k: LeopardWasm;
+  private view: Uint8Array;
+  private gf8Ready = false;
+  private gf16Ready: Uint8Array | undefined;
+  constructor(k: LeopardWasm) {
+    this.k = k;
+    this.view = new Uint8Array(k.memory.buffer);
+  }
+  reserve(n: number): number {
+    const need = WASM_WORK + n;
+    const have = this.k.memory.buffer.byteLength;
+    if (have < need) this.k.memory.grow(Math.ceil((need - have) / PAGE));
+    if (this.view.buffer !== this.k.memory.buffer || this.view.length !== this.k.memory.buffer.byteLength) {
+      this.view = new Uint8Array(this.k.memory.buffer);
     }
+    return WASM_WORK;
+  }
+  memory(): Uint8Array {
+    if (this.view.buffer !== this.k.memory.buffer) this.view = new Uint8Array(this.k.memory.buffer);
+    return this.view;
+  }
+  gf8Tables(): void {
+    if (this.gf8Ready) return;
+    this.reserve(0);
+    const t = mul8!;
+    const m = this.memory();
+    for (let logM = 0; logM < 256; logM++) {
+      const o = WASM_GF8_TABLES + logM * 32;
+      for (let x = 0; x < 16; x++) {
+        m[o + x] = t[logM * 256 + x];
+        m[o + 16 + x] = t[logM * 256 + (x << 4)];
+      }
+    }
+    this.gf8Ready = true;
+  }
+  gf16Table(logM: number): number {
+    const o = WASM_GF16_TABLES + logM * 128;
+    if (this.gf16Ready === undefined) this.gf16Ready = new Uint8Array(65536);
+    if (this.gf16Ready[logM] === 0) {
+      const f = gf16!;
+      const m = this.memory();
+      for (let nib = 0; nib < 4; nib++) {
+        for (let x = 0; x < 16; x++) {
+          const p = mulLog(f, x << (4 * nib), logM);
+          m[o + nib * 16 + x] = p & 255;
+          m[o + 64 + nib * 16 + x] = p >>> 8;
+        }
+      }
+      this.gf16Ready[logM] = 1;
+    }
+    return o;
   }
 }
 
-interface Kernels {
-  field: Field;
-  fft2: (w: Int32Array, x: number, y: number, W: number, logM: number) => void;
-  ifft2: (w: Int32Array, x: number, y: number, W: number, logM: number) => void;
-  mul: (dst: Int32Array, d: number, src: Int32Array, s: number, W: number, logM: number) => void;
+function wasmEngine8(mem: WasmMemory): Engine {
+  const f = getGF8();
+  mem.gf8Tables();
+  const k = mem.k;
+  return {
+    kind: "wasm",
+    field: f,
+    reserve: (n) => mem.reserve(n),
+    memory: () => mem.memory(),
+    xor: (y, x, n) => k.xor(y, x, n),
+    fft2: (x, y, n, logM) => k.f8(x, y, n, WASM_GF8_TABLES + logM * 32),
+    ifft2: (x, y, n, logM) => k.i8(x, y, n, WASM_GF8_TABLES + logM * 32),
+    mul: (dst, src, n, logM) => k.m8(dst, src, n, WASM_GF8_TABLES + logM * 32),
+  };
 }
 
-function kernelsFor(totalShards: number): Kernels {
-  if (totalShards <= 256) return { field: getGF8(), fft2: fft2gf8, ifft2: ifft2gf8, mul: mulgf8 };
-  return { field: getGF16(), fft2: fft2gf16, ifft2: ifft2gf16, mul: mulgf16 };
+function wasmEngine16(mem: WasmMemory): Engine {
+  const f = getGF16();
+  mem.reserve(0);
+  const k = mem.k;
+  return {
+    kind: "wasm",
+    field: f,
+    reserve: (n) => mem.reserve(n),
+    memory: () => mem.memory(),
+    xor: (y, x, n) => k.xor(y, x, n),
+    fft2: (x, y, n, logM) => k.f16(x, y, n, mem.gf16Table(logM)),
+    ifft2: (x, y, n, logM) => k.i16(x, y, n, mem.gf16Table(logM)),
+    mul: (dst, src, n, logM) => k.m16(dst, src, n, mem.gf16Table(logM)),
+  };
 }
+
+// --- choosing ----------------------------------------------------------------------------------
+
+export type EngineKind = "wasm" | "js";
+
+let preferred: EngineKind | "auto" = process.env.METRO_LEOPARD_ENGINE === "js" ? "js" : "auto";
+const engines = new Map<string, Engine>();
+let jsMemory: JsMemory | undefined;
+let wasmMemory: WasmMemory | undefined;
 
 /**
- * Inverse FFT (decimation in time) over shards [0, m) of `w`, evaluation points skewed by
- * `skewBase`; shards at and past `mtrunc` are zero on entry.
+ * Chooses the kernels: "wasm" (WebAssembly SIMD, the default where available), "js" (plain
+ * TypeScript), or "auto". Both give identical bytes; "js" is the fallback and a cross-check.
+ * The environment variable METRO_LEOPARD_ENGINE=js selects "js" at start-up.
  */
-function ifft(kn: Kernels, w: Int32Array, W: number, mtrunc: number, m: number, skewBase: number): void {
-  const skew = kn.field.fftSkew;
-  const modulus = kn.field.modulus;
+export function setEngine(kind: EngineKind | "auto"): void {
+  if (kind === "wasm" && leopardWasm() === null) throw new Error("leopard: WebAssembly SIMD is not available here");
+  preferred = kind;
+}
+
+/** The kernels in use. */
+export function engineKind(): EngineKind {
+  return preferred === "js" || leopardWasm() === null ? "js" : "wasm";
+}
+
+function engineFor(totalShards: number): Engine {
+  const bits = totalShards <= 256 ? 8 : 16;
+  const kind = engineKind();
+  const key = `${kind}${bits}`;
+  let e = engines.get(key);
+  if (e === undefined) {
+    if (kind === "wasm") {
+      wasmMemory ??= new WasmMemory(leopardWasm()!);
+      e = bits === 8 ? wasmEngine8(wasmMemory) : wasmEngine16(wasmMemory);
+    } else {
+      jsMemory ??= new JsMemory();
+      e = bits === 8 ? jsEngine8(jsMemory) : jsEngine16(jsMemory);
+    }
+    engines.set(key, e);
+  }
+  return e;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transforms over a work buffer of shards of S bytes at byte offset `base`.
+
+/** Inverse FFT (decimation in time) of shards [0, m), points skewed by `skewBase`; shards from `mtrunc` on are zero. */
+function ifft(e: Engine, base: number, S: number, mtrunc: number, m: number, skewBase: number): void {
+  const skew = e.field.fftSkew;
+  const modulus = e.field.modulus;
   for (let d = 1; d < m; d <<= 1) {
     for (let r = 0; r < mtrunc; r += 2 * d) {
       const logM = skew[skewBase + r + d - 1];
-      if (logM === modulus) {
-        for (let i = r; i < r + d; i++) xorInto(w, (i + d) * W, i * W, W);
-      } else {
-        for (let i = r; i < r + d; i++) kn.ifft2(w, i * W, (i + d) * W, W, logM);
-      }
+      const x = base + r * S;
+      if (logM === modulus) e.xor(x + d * S, x, d * S);
+      else e.ifft2(x, x + d * S, d * S, logM);
     }
   }
 }
 
-/** Forward FFT over shards [0, m) of `w`; only outputs below `mtrunc` are needed. */
-function fft(kn: Kernels, w: Int32Array, W: number, mtrunc: number, m: number): void {
-  const skew = kn.field.fftSkew;
-  const modulus = kn.field.modulus;
+/** Forward FFT of shards [0, m); only outputs below `mtrunc` are needed. */
+function fft(e: Engine, base: number, S: number, mtrunc: number, m: number): void {
+  const skew = e.field.fftSkew;
+  const modulus = e.field.modulus;
   for (let d = m >> 1; d >= 1; d >>= 1) {
     for (let r = 0; r < mtrunc; r += 2 * d) {
       const logM = skew[r + d - 1];
-      if (logM === modulus) {
-        for (let i = r; i < r + d; i++) xorInto(w, (i + d) * W, i * W, W);
-      } else {
-        for (let i = r; i < r + d; i++) kn.fft2(w, i * W, (i + d) * W, W, logM);
-      }
+      const x = base + r * S;
+      if (logM === modulus) e.xor(x + d * S, x, d * S);
+      else e.fft2(x, x + d * S, d * S, logM);
     }
   }
 }
@@ -364,75 +535,6 @@ function ceilPow2(n: number): number {
   return p;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Encoder
-
-/**
- * A reusable encoder for k data shards of `shardSize` bytes (k parity shards out). Keeps its
- * work buffer between calls; not safe to share between concurrent users (there are none in one
- * JS thread).
- */
-export class LeopardEncoder {
-  readonly k: number;
-  readonly shardSize: number;
-  private readonly m: number;
-  private readonly words: number;
-  private readonly kernels: Kernels;
-  /** m shards of work; after `run`, shards [0, k) are the parity. */
-  readonly work: Int32Array;
-  private readonly workBytes: Uint8Array;
-
-  constructor(k: number, shardSize: number) {
-    checkCounts(k, shardSize);
-    this.k = k;
-    this.shardSize = shardSize;
-    this.m = ceilPow2(k);
-    this.words = shardSize >>> 2;
-    this.kernels = kernelsFor(2 * k);
-    this.work = new Int32Array(this.m * this.words);
-    this.workBytes = new Uint8Array(this.work.buffer);
-  }
-
-  /**
-   * Encodes data shards read from `src` (word offsets `srcStart + i * srcStride`, i < k) and
-   * writes parity shard i at word offset `dstStart + i * dstStride` of `dst`.
-   */
-  encodeWords(src: Int32Array, srcStart: number, srcStride: number, dst: Int32Array, dstStart: number, dstStride: number): void {
-    const { k, words: W, work } = this;
-    for (let i = 0; i < k; i++) {
-      const s = srcStart + i * srcStride;
-      work.set(src.subarray(s, s + W), i * W);
-    }
-    this.run();
-    for (let i = 0; i < k; i++) {
-      const d = dstStart + i * dstStride;
-      dst.set(work.subarray(i * W, i * W + W), d);
-    }
-  }
-
-  /** Encodes byte shards (any alignment) and returns new parity shards. */
-  encode(data: readonly Uint8Array[]): Uint8Array[] {
-    const { k, shardSize } = this;
-    if (data.length !== k) throw new Error(`leopard: expected ${k} data shards, got ${data.length}`);
-    for (let i = 0; i < k; i++) {
-      if (data[i].length !== shardSize) throw new Error(`leopard: shard ${i} has ${data[i].length} bytes, expected ${shardSize}`);
-      this.workBytes.set(data[i], i * shardSize);
-    }
-    this.run();
-    const out: Uint8Array[] = [];
-    for (let i = 0; i < k; i++) out.push(this.workBytes.slice(i * shardSize, (i + 1) * shardSize));
-    return out;
-  }
-
-  /** Runs the transform on work shards [0, k) (data in, parity out). */
-  private run(): void {
-    const { k, m, words: W, work, kernels } = this;
-    work.fill(0, k * W, m * W);
-    ifft(kernels, work, W, k, m, m);
-    fft(kernels, work, W, k, m);
-  }
-}
-
 function checkCounts(k: number, shardSize: number): void {
   if (!Number.isInteger(k) || k < 1) throw new Error(`leopard: need at least one data shard, got ${k}`);
   if (k > MAX_DATA_SHARDS) throw new Error(`leopard: at most ${MAX_DATA_SHARDS} data shards, got ${k}`);
@@ -441,17 +543,70 @@ function checkCounts(k: number, shardSize: number): void {
   }
 }
 
-const encoderCache = new Map<string, LeopardEncoder>();
+// ---------------------------------------------------------------------------------------------
+// Encoder
 
-/** A cached encoder for (k, shardSize). */
-export function encoderFor(k: number, shardSize: number): LeopardEncoder {
-  const key = `${k}/${shardSize}`;
-  let enc = encoderCache.get(key);
-  if (enc === undefined) {
-    enc = new LeopardEncoder(k, shardSize);
-    encoderCache.set(key, enc);
+/**
+ * Encoding of k data shards of `shardSize` bytes into k parity shards. Cheap to create (the
+ * field tables and kernels are shared); the work buffer is shared too, so calls must not
+ * interleave, which they cannot within one JS thread.
+ */
+export class LeopardEncoder {
+  readonly k: number;
+  readonly shardSize: number;
+  private readonly m: number;
+
+  constructor(k: number, shardSize: number) {
+    checkCounts(k, shardSize);
+    this.k = k;
+    this.shardSize = shardSize;
+    this.m = ceilPow2(k);
   }
-  return enc;
+
+  /**
+   * Encodes the data shards at byte offsets `srcStart + i * srcStride` of `src` (i < k) and
+   * writes parity shard i at `dstStart + i * dstStride` of `dst` (which may be `src`).
+   * `width` (default: the shard size; any multiple of 64) is how many bytes of each shard to
+   * take: the code works on each 64-byte column independently, so a slice of a set of shards
+   * encodes to the same slice of their parity.
+   */
+  encodeStrided(src: Uint8Array, srcStart: number, srcStride: number, dst: Uint8Array, dstStart: number, dstStride: number, width: number = this.shardSize): void {
+    const { k, m } = this;
+    if (width <= 0 || width % SHARD_SIZE_MULTIPLE !== 0) throw new Error(`leopard: width ${width} is not a positive multiple of ${SHARD_SIZE_MULTIPLE}`);
+    const e = engineFor(2 * k);
+    const base = e.reserve(m * width);
+    const mem = e.memory();
+    if (srcStride === width) {
+      mem.set(src.subarray(srcStart, srcStart + k * width), base);
+    } else {
+      for (let i = 0; i < k; i++) {
+        const s = srcStart + i * srcStride;
+        mem.set(src.subarray(s, s + width), base + i * width);
+      }
+    }
+    if (k < m) mem.fill(0, base + k * width, base + m * width);
+    ifft(e, base, width, k, m, m);
+    fft(e, base, width, k, m);
+    if (dstStride === width) {
+      dst.set(mem.subarray(base, base + k * width), dstStart);
+    } else {
+      for (let i = 0; i < k; i++) dst.set(mem.subarray(base + i * width, base + (i + 1) * width), dstStart + i * dstStride);
+    }
+  }
+
+  /** Encodes byte shards and returns new parity shards. */
+  encode(data: readonly Uint8Array[]): Uint8Array[] {
+    const { k, shardSize: S } = this;
+    if (data.length !== k) throw new Error(`leopard: expected ${k} data shards, got ${data.length}`);
+    const joined = new Uint8Array(k * S);
+    for (let i = 0; i < k; i++) {
+      if (data[i].length !== S) throw new Error(`leopard: shard ${i} has ${data[i].length} bytes, expected ${S}`);
+      joined.set(data[i], i * S);
+    }
+    const parity = new Uint8Array(k * S);
+    this.encodeStrided(joined, 0, S, parity, 0, S);
+    return Array.from({ length: k }, (_, i) => parity.subarray(i * S, (i + 1) * S));
+  }
 }
 
 /**
@@ -461,7 +616,7 @@ export function encoderFor(k: number, shardSize: number): LeopardEncoder {
  */
 export function encode(dataShards: readonly Uint8Array[]): Uint8Array[] {
   if (dataShards.length === 0) throw new Error("leopard: need at least one data shard");
-  return encoderFor(dataShards.length, dataShards[0].length).encode(dataShards);
+  return new LeopardEncoder(dataShards.length, dataShards[0].length).encode(dataShards);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -471,76 +626,70 @@ export function encode(dataShards: readonly Uint8Array[]): Uint8Array[] {
  * Recovers missing shards of a k + k codeword. `shards` has 2k entries: data shards then parity
  * shards, `null` (or empty) where missing; at least k must be present. Returns all 2k shards
  * (present ones as given, missing ones new). Same algorithm as klauspost's Leopard Reconstruct,
- * so it also recovers what Celestia's rsmt2d would.
+ * so it recovers exactly what Celestia's rsmt2d would.
  */
 export function reconstruct(shards: readonly (Uint8Array | null | undefined)[]): Uint8Array[] {
   const total = shards.length;
   if (total < 2 || total % 2 !== 0) throw new Error(`leopard: need an even number (2k) of shards, got ${total}`);
   const k = total / 2;
-  let shardSize = -1;
+  let S = -1;
   let present = 0;
   for (const s of shards) {
     if (s != null && s.length > 0) {
-      if (shardSize === -1) shardSize = s.length;
-      else if (s.length !== shardSize) throw new Error("leopard: shards differ in size");
+      if (S === -1) S = s.length;
+      else if (s.length !== S) throw new Error("leopard: shards differ in size");
       present++;
     }
   }
   if (present < k) throw new Error(`leopard: too few shards to reconstruct: ${present} of ${total}, need ${k}`);
-  checkCounts(k, shardSize);
+  checkCounts(k, S);
   if (present === total) return shards.map((s) => s!);
 
-  const kn = kernelsFor(total);
-  const f = kn.field;
-  const dataShards = k;
-  const parityShards = k;
-  const m = ceilPow2(parityShards);
-  const n = ceilPow2(m + dataShards);
-  const W = shardSize >>> 2;
-  const isMissing = (i: number): boolean => shards[i] == null || shards[i]!.length === 0;
+  const e = engineFor(total);
+  const f = e.field;
+  const m = ceilPow2(k); // parity count rounded up
+  const n = ceilPow2(m + k);
+  const missing = (i: number): boolean => shards[i] == null || shards[i]!.length === 0;
 
   // Error locator: 1 at every erased position (parity at [0, m), data at [m, m + k)).
   const errLocs = new Uint16Array(f.order);
-  for (let i = 0; i < parityShards; i++) if (isMissing(i + dataShards)) errLocs[i] = 1;
-  for (let i = parityShards; i < m; i++) errLocs[i] = 1;
-  for (let i = 0; i < dataShards; i++) if (isMissing(i)) errLocs[i + m] = 1;
-  fwht(f, errLocs, m + dataShards);
+  for (let i = 0; i < k; i++) if (missing(i + k)) errLocs[i] = 1;
+  for (let i = k; i < m; i++) errLocs[i] = 1;
+  for (let i = 0; i < k; i++) if (missing(i)) errLocs[i + m] = 1;
+  fwht(f, errLocs, m + k);
   for (let i = 0; i < f.order; i++) errLocs[i] = (errLocs[i] * f.logWalsh[i]) % f.modulus;
   fwht(f, errLocs, f.order);
 
-  const work = new Int32Array(n * W);
-  const scratch = new Int32Array(W);
-  const scratchBytes = new Uint8Array(scratch.buffer);
-  const load = (s: Uint8Array): Int32Array => {
-    if (s.byteOffset % 4 === 0) return new Int32Array(s.buffer, s.byteOffset, W);
-    scratchBytes.set(s);
-    return scratch;
+  // Work: n shards, then one staging shard for inputs.
+  const base = e.reserve((n + 1) * S);
+  const stage = base + n * S;
+  let mem = e.memory();
+  mem.fill(0, base, base + n * S);
+  const put = (pos: number, shard: Uint8Array) => {
+    mem.set(shard, stage);
+    e.mul(base + pos * S, stage, S, errLocs[pos]);
   };
-  for (let i = 0; i < parityShards; i++) {
-    if (!isMissing(i + dataShards)) kn.mul(work, i * W, load(shards[i + dataShards]!), 0, W, errLocs[i]);
-  }
-  for (let i = 0; i < dataShards; i++) {
-    if (!isMissing(i)) kn.mul(work, (m + i) * W, load(shards[i]!), 0, W, errLocs[m + i]);
-  }
+  for (let i = 0; i < k; i++) if (!missing(i + k)) put(i, shards[i + k]!);
+  for (let i = 0; i < k; i++) if (!missing(i)) put(m + i, shards[i]!);
 
-  ifft(kn, work, W, m + dataShards, n, 0);
+  ifft(e, base, S, m + k, n, 0);
   // Formal derivative.
   for (let i = 1; i < n; i++) {
     const width = ((i ^ (i - 1)) + 1) >>> 1;
-    for (let j = 0; j < width; j++) xorInto(work, (i - width + j) * W, (i + j) * W, W);
+    e.xor(base + (i - width) * S, base + i * S, width * S);
   }
-  fft(kn, work, W, m + dataShards, n);
+  fft(e, base, S, m + k, n);
 
+  mem = e.memory();
   const out: Uint8Array[] = [];
   for (let i = 0; i < total; i++) {
-    if (!isMissing(i)) {
+    if (!missing(i)) {
       out.push(shards[i]!);
       continue;
     }
-    const pos = i < dataShards ? i + m : i - dataShards;
-    const res = new Int32Array(W);
-    kn.mul(res, 0, work, pos * W, W, f.modulus - errLocs[pos]);
-    out.push(new Uint8Array(res.buffer));
+    const pos = i < k ? i + m : i - k;
+    e.mul(stage, base + pos * S, S, f.modulus - errLocs[pos]);
+    out.push(mem.slice(stage, stage + S));
   }
   return out;
 }

@@ -20,7 +20,7 @@ export function merkleLeafHash(item: Uint8Array): Uint8Array {
   return sha256(LEAF_PREFIX, item);
 }
 
-export function merkleInnerHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+function merkleInnerHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   return sha256(INNER_PREFIX, left, right);
 }
 

@@ -106,11 +106,11 @@ export function validateBlobNamespace(ns: Uint8Array): void {
 }
 
 function blobNamespaceRejection(ns: Namespace): string | undefined {
-  const hex = Buffer.from(ns).toString("hex");
+  const hex = () => Buffer.from(ns).toString("hex");
   if (namespacesEqual(ns, PARITY_SHARES_NAMESPACE) || namespacesEqual(ns, TAIL_PADDING_NAMESPACE)) {
-    return `invalid data namespace(${hex}): parity and tail padding namespace are forbidden`;
+    return `invalid data namespace(${hex()}): parity and tail padding namespace are forbidden`;
   }
-  if (isReservedNamespace(ns)) return `invalid data namespace(${hex}): reserved data is forbidden`;
+  if (isReservedNamespace(ns)) return `invalid data namespace(${hex()}): reserved data is forbidden`;
   if (ns[0] !== NAMESPACE_VERSION_ZERO) return `blob version ${ns[0]} is not supported`;
   return undefined;
 }

@@ -1,10 +1,11 @@
 // The NmtHasher in JavaScript: one crypto.hash per node. Reference semantics for the native addon.
 import { hash } from "node:crypto";
 import { frameLeaves, framedLeafCount, type Framing } from "./framing.ts";
+import { merkleRoot as merkleRootOfItems } from "./merkle.ts";
 import { NAMESPACE_SIZE } from "./namespace.ts";
 
 const NS = NAMESPACE_SIZE;
-const NODE = 90;
+const NODE = 2 * NS + 32; // min namespace || max namespace || sha256
 
 export const ERR_NODE_RANGE = "nmt: node max namespace below its min namespace";
 export const ERR_SIBLING_ORDER = "nmt: sibling nodes out of namespace order";
@@ -60,4 +61,10 @@ export function hashLevel(nodes: Uint8Array): Uint8Array {
     out.set(hash("sha256", input, "buffer"), i * NODE + 2 * NS);
   }
   return out;
+}
+
+export function merkleRoot(items: Uint8Array, itemSize: number): Uint8Array {
+  const count = items.length / itemSize;
+  if (!(itemSize > 0) || !Number.isInteger(count)) throw new Error("merkleRoot: items must be a whole number of positive-size items");
+  return merkleRootOfItems(Array.from({ length: count }, (_, i) => items.subarray(i * itemSize, (i + 1) * itemSize)));
 }

@@ -98,13 +98,19 @@ function nodeCount(nodes: Uint8Array): number {
   return nodes.length / NODE;
 }
 
+// The level above: the first `paired` bytes hashed in pairs, the nodes after them moved up unchanged.
+function nextLevel(level: Uint8Array, paired: number, hasher: NmtHasher): Uint8Array {
+  const parents = hasher.hashLevel(level.subarray(0, paired));
+  return paired === level.length ? parents : concatBytes(parents, level.subarray(paired));
+}
+
 export function nmtTree(leafHashes: Uint8Array, hasher: NmtHasher = nmtHasher): NmtTree {
   nodeCount(leafHashes);
   const levels = [leafHashes];
-  for (let level = leafHashes; level.length > NODE; levels.push(level)) {
-    const paired = level.length - (level.length % (2 * NODE));
-    const parents = hasher.hashLevel(level.subarray(0, paired));
-    level = paired === level.length ? parents : concatBytes(parents, level.subarray(paired));
+  let level = leafHashes;
+  while (level.length > NODE) {
+    level = nextLevel(level, level.length - (level.length % (2 * NODE)), hasher);
+    levels.push(level);
   }
   return { levels };
 }
@@ -124,11 +130,11 @@ export function sharesNmtRoot(shares: Uint8Array, dataShares: number, hasher: Nm
 }
 
 /**
- * Roots of consecutive runs of leaves whose sizes are powers of two in non-increasing order (a merkle
- * mountain range). Runs still wider than one node then always form a prefix of the level, so each
- * level of every run is hashed in one call.
+ * Roots (contiguous, 90 bytes each) of consecutive runs of leaves whose sizes are powers of two in
+ * non-increasing order (a merkle mountain range). Runs still wider than one node then always form a
+ * prefix of the level, so each level of every run is hashed in one call.
  */
-export function nmtMountainRoots(leafHashes: Uint8Array, sizes: readonly number[], hasher: NmtHasher = nmtHasher): Uint8Array[] {
+export function nmtMountainRoots(leafHashes: Uint8Array, sizes: readonly number[], hasher: NmtHasher = nmtHasher): Uint8Array {
   const valid = sizes.every((size, i) => Number.isInteger(size) && size > 0 && (size & (size - 1)) === 0 && (i === 0 || size <= sizes[i - 1]));
   if (!valid || sizes.reduce((sum, size) => sum + size, 0) !== nodeCount(leafHashes)) {
     throw new RangeError("nmt: run sizes must be non-increasing powers of two covering every leaf");
@@ -136,12 +142,10 @@ export function nmtMountainRoots(leafHashes: Uint8Array, sizes: readonly number[
   let level = leafHashes;
   let widths = [...sizes];
   while (widths.length > 0 && widths[0] > 1) {
-    const paired = widths.reduce((sum, width) => sum + (width > 1 ? width : 0), 0) * NODE;
-    const parents = hasher.hashLevel(level.subarray(0, paired));
-    level = paired === level.length ? parents : concatBytes(parents, level.subarray(paired));
+    level = nextLevel(level, widths.reduce((sum, width) => sum + (width > 1 ? width : 0), 0) * NODE, hasher);
     widths = widths.map((width) => Math.max(1, width / 2));
   }
-  return widths.map((_, i) => level.slice(i * NODE, (i + 1) * NODE));
+  return level;
 }
 
 /** Proof of leaves [start, end) against nmtTreeRoot(tree), made as nmt's ProveRange makes it. */
@@ -202,7 +206,9 @@ function rootFromRangeProof(proof: NmtRangeProof, leafHashes: readonly Uint8Arra
  * True when `proof` shows that leaves `namespace || leafDatas[i]` sit at [proof.start, proof.end) of
  * the tree with `root`. Like nmt's VerifyInclusion: checks the proof's shape and every node's format,
  * then rebuilds the root, refusing siblings out of namespace order, so the namespace must fall where
- * the proof's neighbours say. An empty range verifies only as an empty proof with no leaves.
+ * the proof's neighbours say. An empty range verifies only as an empty proof with no leaves. As in nmt,
+ * the proof does not bind the tree's size (a range moved past the last leaf may still verify), so a
+ * caller that knows the width, like a row's 2k, checks proof.end against it.
  */
 export function verifyNmtRangeProof(
   root: Uint8Array,
@@ -250,17 +256,21 @@ function jsonIndex(value: unknown, field: string): number {
   return value as number;
 }
 
+function jsonNodes(value: unknown): Uint8Array[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new NmtError("nmt proof: nodes must be a list");
+  return value.map((node: unknown) => fromBase64(node, "a node"));
+}
+
 /** Parses celestia-node's proof JSON; throws an NmtError on a malformed value. */
 export function nmtRangeProofFromJson(json: unknown): NmtRangeProof {
   if (typeof json !== "object" || json === null || Array.isArray(json)) throw new NmtError("nmt proof: expected an object");
   const { start, end, nodes, leaf_hash: leafHash, is_max_namespace_ignored: ignored } = json as Record<string, unknown>;
-  const nodeList: unknown[] = nodes === undefined || nodes === null ? [] : Array.isArray(nodes) ? nodes : [nodes];
-  if (nodes !== undefined && nodes !== null && !Array.isArray(nodes)) throw new NmtError("nmt proof: nodes must be a list");
   if (ignored !== undefined && typeof ignored !== "boolean") throw new NmtError("nmt proof: is_max_namespace_ignored must be a boolean");
   const proof: NmtRangeProof = {
     start: jsonIndex(start, "start"),
     end: jsonIndex(end, "end"),
-    nodes: nodeList.map((node) => fromBase64(node, "a node")),
+    nodes: jsonNodes(nodes),
     is_max_namespace_ignored: ignored ?? false,
   };
   if (leafHash !== undefined && leafHash !== null) proof.leaf_hash = fromBase64(leafHash, "leaf_hash");

@@ -5,7 +5,7 @@ import { formatRfc3339Nano, timestampFromMs } from "../cometbft/time.ts";
 import { DEFAULT_CONFIG, homePaths, type NodeConfig } from "./config.ts";
 import { genesisToJson, type Genesis, type GenesisAccount } from "./genesis.ts";
 import { DEFAULT_PARAMS, type ChainParams } from "./params.ts";
-import { generateKeyFile, keyFromJson, type PrivValidatorKeyJson } from "./consensus/privval.ts";
+import { generateKeyFile, keyFromJson, type PrivValidatorKeyJson } from "../cometbft/key-file.ts";
 import type { Ed25519Key } from "../cometbft/ed25519.ts";
 
 export interface InitOptions {

@@ -1,26 +1,29 @@
-// Batch hashing for the namespaced merkle tree (sha256, 29-byte namespaces, ignore-max-namespace): the
-// native NmtHasher of celestia/nmt-hasher.ts, whose JavaScript twin (nmt-hasher-js.ts) states the same
-// semantics. Node's crypto.hash costs about a microsecond per call, more than hashing one leaf, so whole
-// tree levels are hashed per call here. SHA-256 is OpenSSL's, exported by the node binary itself; only
-// N-API is used, so one build loads in every Node version that has N-API 8.
+// The native NmtHasher of celestia/nmt-hasher.ts (sha256, 29-byte namespaces, ignore-max-namespace);
+// celestia/nmt-hasher-js.ts states the same semantics in JavaScript. Node's crypto.hash costs about a
+// microsecond per call, more than hashing one leaf, so whole tree levels are hashed per call here, two
+// messages at a time (sha256_pair.c). Only N-API is used, so one build loads in every Node version
+// with N-API 8.
+//
+// Exports hashLeaves, hashFramedLeaves, hashLevel and merkleRoot on the fastest SHA-256 this CPU runs,
+// `engine` naming it, and `openssl`: the same functions on OpenSSL alone.
 #include <node_api.h>
-#include <openssl/sha.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
-#define NS 29
-#define NODE (2 * NS + SHA256_DIGEST_LENGTH)
+#include "sha256_pair.h"
 
-static const unsigned char kLeafPrefix = 0x00;
-static const unsigned char kNodePrefix = 0x01;
-static const unsigned char kZeros[64];
+#define NS 29
+#define NODE (2 * NS + SHA256_PAIR_DIGEST)
+#define LEAF_PREFIX 0x00
+#define NODE_PREFIX 0x01
 
 static bool fail(napi_env env, const char* message) {
   napi_throw_error(env, NULL, message);
   return false;
 }
 
-static bool get_bytes(napi_env env, napi_value value, const unsigned char** data, size_t* length) {
+static bool get_bytes(napi_env env, napi_value value, const uint8_t** data, size_t* length) {
   bool is_typed;
   napi_typedarray_type type;
   void* raw;
@@ -39,16 +42,19 @@ static bool get_size(napi_env env, napi_value value, size_t* size) {
   return true;
 }
 
-static bool get_args(napi_env env, napi_callback_info info, size_t expected, napi_value* argv) {
+// The arguments, and the engine the function was registered with.
+static bool get_args(napi_env env, napi_callback_info info, size_t expected, napi_value* argv, sha256_pair_fn* hash) {
   size_t argc = expected;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != expected) {
+  void* data;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || argc != expected) {
     return fail(env, "wrong number of arguments");
   }
+  *hash = (sha256_pair_fn)data;
   return true;
 }
 
 // A new Uint8Array of `length` bytes; NULL (with a pending exception) on failure.
-static napi_value new_bytes(napi_env env, size_t length, unsigned char** data) {
+static napi_value new_bytes(napi_env env, size_t length, uint8_t** data) {
   napi_value buffer, array;
   void* raw;
   if (napi_create_arraybuffer(env, length, &raw, &buffer) != napi_ok ||
@@ -59,112 +65,166 @@ static napi_value new_bytes(napi_env env, size_t length, unsigned char** data) {
   return array;
 }
 
-// Opens leaf hash `node` (ns || ns || ...) and its digest over 0x00 || ns; the caller adds the data.
-static void begin_leaf(SHA256_CTX* ctx, unsigned char* node, const unsigned char* ns) {
-  memcpy(node, ns, NS);
-  memcpy(node + NS, ns, NS);
-  SHA256_Init(ctx);
-  SHA256_Update(ctx, &kLeafPrefix, 1);
-  SHA256_Update(ctx, ns, NS);
+// Two message buffers of `length` bytes (plus padding room).
+typedef struct {
+  uint8_t* a;
+  uint8_t* b;
+} scratch;
+
+static bool scratch_open(napi_env env, scratch* s, size_t length) {
+  size_t capacity = SHA256_PAIR_CAPACITY(length);
+  s->a = malloc(2 * capacity);
+  if (s->a == NULL) return fail(env, "out of memory");
+  s->b = s->a + capacity;
+  return true;
+}
+
+// Hashes `count` messages of `length` bytes that `write` puts in place, two at a time (the last
+// alone if count is odd), storing digest i at out + i * stride.
+typedef void (*write_fn)(uint8_t* message, size_t index, const void* context);
+
+static void hash_all(sha256_pair_fn hash, scratch* s, size_t count, size_t length, write_fn write, const void* context, uint8_t* out, size_t stride) {
+  uint8_t spare[SHA256_PAIR_DIGEST];
+  for (size_t i = 0; i < count; i += 2) {
+    bool pair = i + 1 < count;
+    write(s->a, i, context);
+    if (pair) write(s->b, i + 1, context);
+    hash(s->a, pair ? s->b : s->a, length, out + i * stride, pair ? out + (i + 1) * stride : spare);
+  }
+}
+
+typedef struct {
+  const uint8_t* namespaces;
+  const uint8_t* data;
+  size_t leaf_size;
+} leaves_context;
+
+// 0x00 || ns_i || data_i
+static void write_leaf(uint8_t* message, size_t i, const void* context) {
+  const leaves_context* c = context;
+  message[0] = LEAF_PREFIX;
+  memcpy(message + 1, c->namespaces + i * NS, NS);
+  memcpy(message + 1 + NS, c->data + i * c->leaf_size, c->leaf_size);
 }
 
 // hashLeaves(namespaces: n*29, data: n*leafSize, leafSize) -> n*90
 static napi_value hash_leaves(napi_env env, napi_callback_info info) {
   napi_value argv[3];
-  const unsigned char *namespaces, *data;
-  size_t ns_length, data_length, leaf_size;
-  unsigned char* out;
-  if (!get_args(env, info, 3, argv) || !get_bytes(env, argv[0], &namespaces, &ns_length) ||
-      !get_bytes(env, argv[1], &data, &data_length) || !get_size(env, argv[2], &leaf_size)) {
+  sha256_pair_fn hash;
+  leaves_context c;
+  size_t ns_length, data_length;
+  uint8_t* out;
+  scratch s;
+  if (!get_args(env, info, 3, argv, &hash) || !get_bytes(env, argv[0], &c.namespaces, &ns_length) ||
+      !get_bytes(env, argv[1], &c.data, &data_length) || !get_size(env, argv[2], &c.leaf_size)) {
     return NULL;
   }
   size_t count = ns_length / NS;
-  if (ns_length % NS != 0 || data_length != count * leaf_size) {
+  if (ns_length % NS != 0 || data_length != count * c.leaf_size) {
     fail(env, "hashLeaves: namespaces and data do not describe the same number of leaves");
     return NULL;
   }
   napi_value result = new_bytes(env, count * NODE, &out);
-  if (result == NULL) return NULL;
-  SHA256_CTX ctx;
+  if (result == NULL || !scratch_open(env, &s, 1 + NS + c.leaf_size)) return NULL;
   for (size_t i = 0; i < count; i++) {
-    unsigned char* node = out + i * NODE;
-    begin_leaf(&ctx, node, namespaces + i * NS);
-    SHA256_Update(&ctx, data + i * leaf_size, leaf_size);
-    SHA256_Final(node + 2 * NS, &ctx);
+    memcpy(out + i * NODE, c.namespaces + i * NS, NS);
+    memcpy(out + i * NODE + NS, c.namespaces + i * NS, NS);
   }
+  hash_all(hash, &s, count, 1 + NS + c.leaf_size, write_leaf, &c, out + 2 * NS, NODE);
+  free(s.a);
   return result;
 }
 
-// hashFramedLeaves(namespace: 29, firstHeader, header, data, leafSize) -> n*90: the leaves of
-// framing.ts's frameLeaves, hashed as they stream by instead of being built first.
+typedef struct {
+  const uint8_t* ns;
+  const uint8_t* first_header;
+  size_t first_length;
+  const uint8_t* header;
+  size_t header_length;
+  const uint8_t* data;
+  size_t data_length;
+  size_t leaf_size;
+} framed_context;
+
+// 0x00 || ns || header || the leaf's share of the data || zeros, as framing.ts's frameLeaves lays it out.
+static void write_framed_leaf(uint8_t* message, size_t i, const void* context) {
+  const framed_context* c = context;
+  size_t head = i == 0 ? c->first_length : c->header_length;
+  size_t start = i == 0 ? 0 : (c->leaf_size - c->first_length) + (i - 1) * (c->leaf_size - c->header_length);
+  size_t available = start < c->data_length ? c->data_length - start : 0;
+  size_t take = c->leaf_size - head < available ? c->leaf_size - head : available;
+  uint8_t* leaf = message + 1 + NS;
+  message[0] = LEAF_PREFIX;
+  memcpy(message + 1, c->ns, NS);
+  memcpy(leaf, i == 0 ? c->first_header : c->header, head);
+  memcpy(leaf + head, c->data + start, take);
+  memset(leaf + head + take, 0, c->leaf_size - head - take);
+}
+
+// hashFramedLeaves(namespace: 29, firstHeader, header, data, leafSize) -> n*90
 static napi_value hash_framed_leaves(napi_env env, napi_callback_info info) {
   napi_value argv[5];
-  const unsigned char *ns, *first_header, *header, *data;
-  size_t ns_length, first_length, header_length, data_length, leaf_size;
-  unsigned char* out;
-  if (!get_args(env, info, 5, argv) || !get_bytes(env, argv[0], &ns, &ns_length) ||
-      !get_bytes(env, argv[1], &first_header, &first_length) || !get_bytes(env, argv[2], &header, &header_length) ||
-      !get_bytes(env, argv[3], &data, &data_length) || !get_size(env, argv[4], &leaf_size)) {
+  sha256_pair_fn hash;
+  framed_context c;
+  size_t ns_length;
+  uint8_t* out;
+  scratch s;
+  if (!get_args(env, info, 5, argv, &hash) || !get_bytes(env, argv[0], &c.ns, &ns_length) ||
+      !get_bytes(env, argv[1], &c.first_header, &c.first_length) || !get_bytes(env, argv[2], &c.header, &c.header_length) ||
+      !get_bytes(env, argv[3], &c.data, &c.data_length) || !get_size(env, argv[4], &c.leaf_size)) {
     return NULL;
   }
   if (ns_length != NS) {
     fail(env, "hashFramedLeaves: a namespace is 29 bytes");
     return NULL;
   }
-  if (first_length > leaf_size || header_length >= leaf_size) {
+  if (c.first_length > c.leaf_size || c.header_length >= c.leaf_size) {
     fail(env, "framing: headers leave no room for data");
     return NULL;
   }
-  size_t first_room = leaf_size - first_length, room = leaf_size - header_length;
-  size_t count = 1 + (data_length > first_room ? (data_length - first_room + room - 1) / room : 0);
+  size_t first_room = c.leaf_size - c.first_length, room = c.leaf_size - c.header_length;
+  size_t count = 1 + (c.data_length > first_room ? (c.data_length - first_room + room - 1) / room : 0);
   napi_value result = new_bytes(env, count * NODE, &out);
-  if (result == NULL) return NULL;
-  SHA256_CTX ctx;
-  size_t read = 0;
+  if (result == NULL || !scratch_open(env, &s, 1 + NS + c.leaf_size)) return NULL;
   for (size_t i = 0; i < count; i++) {
-    unsigned char* node = out + i * NODE;
-    size_t head = i == 0 ? first_length : header_length;
-    size_t take = leaf_size - head < data_length - read ? leaf_size - head : data_length - read;
-    begin_leaf(&ctx, node, ns);
-    SHA256_Update(&ctx, i == 0 ? first_header : header, head);
-    SHA256_Update(&ctx, data + read, take);
-    read += take;
-    for (size_t pad = leaf_size - head - take; pad > 0;) {
-      size_t n = pad < sizeof kZeros ? pad : sizeof kZeros;
-      SHA256_Update(&ctx, kZeros, n);
-      pad -= n;
-    }
-    SHA256_Final(node + 2 * NS, &ctx);
+    memcpy(out + i * NODE, c.ns, NS);
+    memcpy(out + i * NODE + NS, c.ns, NS);
   }
+  hash_all(hash, &s, count, 1 + NS + c.leaf_size, write_framed_leaf, &c, out + 2 * NS, NODE);
+  free(s.a);
   return result;
 }
 
-static bool is_parity(const unsigned char* ns) {
+static bool is_parity(const uint8_t* ns) {
   for (int i = 0; i < NS; i++) {
     if (ns[i] != 0xFF) return false;
   }
   return true;
 }
 
+// 0x01 || left || right, for the pair of children of parent i
+static void write_node(uint8_t* message, size_t i, const void* context) {
+  message[0] = NODE_PREFIX;
+  memcpy(message + 1, (const uint8_t*)context + 2 * i * NODE, 2 * NODE);
+}
+
 // hashLevel(nodes: 2m*90) -> m*90
 static napi_value hash_level(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  const unsigned char* nodes;
+  sha256_pair_fn hash;
+  const uint8_t* nodes;
   size_t length;
-  unsigned char* out;
-  if (!get_args(env, info, 1, argv) || !get_bytes(env, argv[0], &nodes, &length)) return NULL;
+  uint8_t* out;
+  scratch s;
+  if (!get_args(env, info, 1, argv, &hash) || !get_bytes(env, argv[0], &nodes, &length)) return NULL;
   if (length % (2 * NODE) != 0) {
     fail(env, "hashLevel: nodes must be an even number of 90-byte hashes");
     return NULL;
   }
   size_t count = length / (2 * NODE);
-  napi_value result = new_bytes(env, count * NODE, &out);
-  if (result == NULL) return NULL;
-  SHA256_CTX ctx;
   for (size_t i = 0; i < count; i++) {
-    const unsigned char* left = nodes + 2 * i * NODE;
-    const unsigned char* right = left + NODE;
-    unsigned char* parent = out + i * NODE;
+    const uint8_t* left = nodes + 2 * i * NODE;
+    const uint8_t* right = left + NODE;
     if (memcmp(left + NS, left, NS) < 0 || memcmp(right + NS, right, NS) < 0) {
       fail(env, "nmt: node max namespace below its min namespace");
       return NULL;
@@ -173,26 +233,99 @@ static napi_value hash_level(napi_env env, napi_callback_info info) {
       fail(env, "nmt: sibling nodes out of namespace order");
       return NULL;
     }
-    memcpy(parent, left, NS);
-    memcpy(parent + NS, is_parity(right) ? left + NS : right + NS, NS);
-    SHA256_Init(&ctx);
-    SHA256_Update(&ctx, &kNodePrefix, 1);
-    SHA256_Update(&ctx, left, 2 * NODE);
-    SHA256_Final(parent + 2 * NS, &ctx);
   }
+  napi_value result = new_bytes(env, count * NODE, &out);
+  if (result == NULL || !scratch_open(env, &s, 1 + 2 * NODE)) return NULL;
+  for (size_t i = 0; i < count; i++) {
+    const uint8_t* left = nodes + 2 * i * NODE;
+    const uint8_t* right = left + NODE;
+    memcpy(out + i * NODE, left, NS);
+    memcpy(out + i * NODE + NS, is_parity(right) ? left + NS : right + NS, NS);
+  }
+  hash_all(hash, &s, count, 1 + 2 * NODE, write_node, nodes, out + 2 * NS, NODE);
+  free(s.a);
   return result;
 }
 
-static bool export_function(napi_env env, napi_value exports, const char* name, napi_callback callback) {
-  napi_value fn;
-  return napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, NULL, &fn) == napi_ok &&
-         napi_set_named_property(env, exports, name, fn) == napi_ok;
+typedef struct {
+  const uint8_t* items;
+  size_t item_size;
+} items_context;
+
+// 0x00 || item_i
+static void write_merkle_leaf(uint8_t* message, size_t i, const void* context) {
+  const items_context* c = context;
+  message[0] = LEAF_PREFIX;
+  memcpy(message + 1, c->items + i * c->item_size, c->item_size);
+}
+
+// 0x01 || left || right, for the pair of children of parent i
+static void write_merkle_node(uint8_t* message, size_t i, const void* context) {
+  message[0] = NODE_PREFIX;
+  memcpy(message + 1, (const uint8_t*)context + 2 * i * SHA256_PAIR_DIGEST, 2 * SHA256_PAIR_DIGEST);
+}
+
+// merkleRoot(items: n*itemSize, itemSize) -> 32 bytes: merkle.ts's RFC 6962 root, built a level at a
+// time in place. An odd last node moves up unchanged, which gives the same tree as splitting at the
+// largest power of two below the count.
+static napi_value merkle_root(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  sha256_pair_fn hash;
+  items_context c;
+  size_t length;
+  uint8_t *out, *level;
+  scratch s;
+  if (!get_args(env, info, 2, argv, &hash) || !get_bytes(env, argv[0], &c.items, &length) || !get_size(env, argv[1], &c.item_size)) {
+    return NULL;
+  }
+  if (c.item_size == 0 || length % c.item_size != 0) {
+    fail(env, "merkleRoot: items must be a whole number of positive-size items");
+    return NULL;
+  }
+  size_t count = length / c.item_size;
+  napi_value result = new_bytes(env, SHA256_PAIR_DIGEST, &out);
+  if (result == NULL) return NULL;
+  if (count == 0) {  // sha256("")
+    uint8_t empty[SHA256_PAIR_CAPACITY(0)];
+    hash(empty, empty, 0, out, out);
+    return result;
+  }
+  size_t longest = c.item_size > 2 * SHA256_PAIR_DIGEST ? c.item_size : 2 * SHA256_PAIR_DIGEST;
+  if (new_bytes(env, count * SHA256_PAIR_DIGEST, &level) == NULL || !scratch_open(env, &s, 1 + longest)) return NULL;
+  hash_all(hash, &s, count, 1 + c.item_size, write_merkle_leaf, &c, level, SHA256_PAIR_DIGEST);
+  for (; count > 1; count = (count + 1) / 2) {
+    // hash_all reads children 2i and 2i+1 before it writes parent i, so the level can be overwritten.
+    hash_all(hash, &s, count / 2, 1 + 2 * SHA256_PAIR_DIGEST, write_merkle_node, level, level, SHA256_PAIR_DIGEST);
+    if (count % 2 == 1) memmove(level + (count / 2) * SHA256_PAIR_DIGEST, level + (count - 1) * SHA256_PAIR_DIGEST, SHA256_PAIR_DIGEST);
+  }
+  memcpy(out, level, SHA256_PAIR_DIGEST);
+  free(s.a);
+  return result;
+}
+
+static bool export_functions(napi_env env, napi_value target, sha256_pair_fn hash) {
+  static const struct {
+    const char* name;
+    napi_callback callback;
+  } functions[] = {{"hashLeaves", hash_leaves}, {"hashFramedLeaves", hash_framed_leaves}, {"hashLevel", hash_level}, {"merkleRoot", merkle_root}};
+  for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
+    napi_value fn;
+    if (napi_create_function(env, functions[i].name, NAPI_AUTO_LENGTH, functions[i].callback, (void*)hash, &fn) != napi_ok ||
+        napi_set_named_property(env, target, functions[i].name, fn) != napi_ok) {
+      return false;
+    }
+  }
+  return true;
 }
 
 NAPI_MODULE_INIT() {
-  if (!export_function(env, exports, "hashLeaves", hash_leaves) ||
-      !export_function(env, exports, "hashFramedLeaves", hash_framed_leaves) ||
-      !export_function(env, exports, "hashLevel", hash_level)) {
+  const char* engine;
+  sha256_pair_fn best = sha256_pair_best(&engine);
+  napi_value openssl, name;
+  if (!export_functions(env, exports, best) || napi_create_object(env, &openssl) != napi_ok ||
+      !export_functions(env, openssl, sha256_pair_openssl) || napi_set_named_property(env, exports, "openssl", openssl) != napi_ok ||
+      napi_create_string_utf8(env, engine, NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_set_named_property(env, exports, "engine", name) != napi_ok) {
     return NULL;
   }
   return exports;

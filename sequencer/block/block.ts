@@ -1,7 +1,6 @@
 // Sequencer blocks: a CometBFT-style header with Metro's rollup roots, the transactions, and the
 // commit for the previous block. Encoding, hashing and the part set a block is gossiped in.
 import Long from "long";
-import { CommitSig as CometCommitSig } from "cosmjs-types/tendermint/types/types";
 import { headerHash, type BlockID, type Header } from "../../cometbft/header.ts";
 import { sha256 } from "../../cometbft/hash.ts";
 import type { Commit, CommitSig } from "../../cometbft/vote.ts";
@@ -33,16 +32,6 @@ export function blockHash(header: SequencerHeader): Uint8Array {
 /** Root over the transactions' hashes, as CometBFT's Txs.Hash. */
 export function txsHash(txs: readonly Uint8Array[]): Uint8Array {
   return merkleRoot(txs.map(sha256));
-}
-
-/** CometBFT's Commit.Hash: the root over each CommitSig's protobuf encoding. */
-export function commitHash(commit: Commit | undefined): Uint8Array {
-  if (!commit) return new Uint8Array();
-  return merkleRoot(
-    commit.signatures.map((s) =>
-      CometCommitSig.encode({ blockIdFlag: s.blockIdFlag, validatorAddress: s.validatorAddress, timestamp: s.timestamp, signature: s.signature }).finish(),
-    ),
-  );
 }
 
 export function blockParts(encoded: Uint8Array): Uint8Array[] {

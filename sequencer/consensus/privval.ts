@@ -2,21 +2,15 @@
 // (priv_validator_key.json, priv_validator_state.json). Before any signature leaves, the last
 // signed (height, round, step) is written and fsynced, so a validator killed at any point and
 // restarted never signs two different things for one (height, round, step).
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
-import { ed25519FromSeed, ed25519Generate, ed25519Sign, type Ed25519Key } from "../../cometbft/ed25519.ts";
-import { fromBase64, toBase64, toHexUpper } from "../../cometbft/hash.ts";
+import { existsSync, readFileSync } from "node:fs";
+import { ed25519Sign, type Ed25519Key } from "../../cometbft/ed25519.ts";
+import { fromBase64, toBase64 } from "../../cometbft/hash.ts";
+import { keyFromJson, writeFileDurably, type PrivValidatorKeyJson } from "../../cometbft/key-file.ts";
 import { validatorAddress } from "../../cometbft/validator-set.ts";
 
 export const STEP_PROPOSE = 1;
 export const STEP_PREVOTE = 2;
 export const STEP_PRECOMMIT = 3;
-
-export interface PrivValidatorKeyJson {
-  address: string;
-  pub_key: { type: "tendermint/PubKeyEd25519"; value: string };
-  priv_key: { type: "tendermint/PrivKeyEd25519"; value: string };
-}
 
 interface LastSignState {
   height: string;
@@ -24,45 +18,6 @@ interface LastSignState {
   step: number;
   signature?: string;
   signbytes?: string;
-}
-
-export function keyToJson(key: Ed25519Key): PrivValidatorKeyJson {
-  return {
-    address: toHexUpper(validatorAddress(key.publicKey)),
-    pub_key: { type: "tendermint/PubKeyEd25519", value: toBase64(key.publicKey) },
-    priv_key: { type: "tendermint/PrivKeyEd25519", value: toBase64(new Uint8Array([...key.seed, ...key.publicKey])) },
-  };
-}
-
-export function keyFromJson(json: PrivValidatorKeyJson): Ed25519Key {
-  const raw = fromBase64(json.priv_key.value);
-  if (raw.length !== 64) throw new Error("priv_validator_key.json: priv_key must be 64 bytes (seed and public key)");
-  return ed25519FromSeed(raw.subarray(0, 32));
-}
-
-/** Writes a file so that it is either the old or the new content after a crash. */
-export function writeFileDurably(path: string, content: string | Uint8Array): void {
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, "w", 0o600);
-  try {
-    writeFileSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  const dir = openSync(dirname(path), "r");
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
-}
-
-export function generateKeyFile(path: string): Ed25519Key {
-  const key = ed25519Generate();
-  writeFileDurably(path, JSON.stringify(keyToJson(key), null, 2) + "\n");
-  return key;
 }
 
 export class DoubleSignError extends Error {

@@ -10,7 +10,8 @@ import { blockIdOf, decodeBlock, type Block } from "../block/block.ts";
 import { voteSignBytes, PRECOMMIT, type Commit } from "../../cometbft/vote.ts";
 import type { SequencerApp, ExecutedBlock } from "../app.ts";
 import type { ChainHead } from "../store/chain-store.ts";
-import { STEP_PRECOMMIT, writeFileDurably, type PrivValidator } from "./privval.ts";
+import { writeFileDurably } from "../../cometbft/key-file.ts";
+import { STEP_PRECOMMIT, type PrivValidator } from "./privval.ts";
 
 export interface SoloEngineOptions {
   app: SequencerApp;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { encode, reconstruct, fieldTables, fieldBits, LeopardEncoder, MAX_GF8_DATA_SHARDS } from "../../celestia/leopard.ts";
+import { encode, reconstruct, fieldTables, fieldBits, LeopardEncoder, MAX_GF8_DATA_SHARDS, setEngine, engineKind } from "../../celestia/leopard.ts";
 import { referenceEncode } from "./helpers/rs-reference.ts";
 import { createHash } from "node:crypto";
 
@@ -207,5 +207,46 @@ describe("reconstruct", () => {
     const { holed } = erase(4, [0, 1, 2, 3, 4]);
     expect(() => reconstruct(holed)).toThrow(/too few shards/);
     expect(() => reconstruct([null, null, null])).toThrow(/even number/);
+  });
+});
+
+describe("kernels: WebAssembly SIMD and plain TypeScript agree", () => {
+  it("WebAssembly SIMD is used by default on Node 22", () => {
+    expect(engineKind()).toBe("wasm");
+  });
+
+  it.each([1, 2, 3, 4, 16, 33, 64, 128, 129, 256, 512])("encode and reconstruct, k = %i", (k) => {
+    const size = k > 128 ? 128 : 512;
+    const data = Array.from({ length: k }, () => rand(size));
+    const lost = [...Array(2 * k).keys()].filter((i) => (i * 7 + k) % 3 === 0).slice(0, k);
+    const run = () => {
+      const parity = encode(data);
+      const holed: (Uint8Array | null)[] = [...data, ...parity];
+      for (const i of lost) holed[i] = null;
+      return { parity: parity.map(hex), all: reconstruct(holed).map(hex) };
+    };
+    try {
+      setEngine("wasm");
+      const viaWasm = run();
+      setEngine("js");
+      const viaJs = run();
+      expect(viaJs.parity).toEqual(viaWasm.parity);
+      expect(viaJs.all).toEqual(viaWasm.all);
+      expect(viaWasm.all).toEqual([...data.map(hex), ...viaWasm.parity]);
+    } finally {
+      setEngine("auto");
+    }
+  });
+
+  it("the JS kernels alone reproduce the rsmt2d and lumina vectors", () => {
+    try {
+      setEngine("js");
+      expect(encode([fill(1), fill(2)]).map((p) => p[0])).toEqual([0, 3]);
+      const v = vec("leopard-eds-k4-lumina.json");
+      const shares: Uint8Array[] = v.eds.map((x: string) => new Uint8Array(Buffer.from(x, "base64")));
+      expect(encode(shares.slice(0, 4)).map(hex)).toEqual(shares.slice(4, 8).map(hex));
+    } finally {
+      setEngine("auto");
+    }
   });
 });
