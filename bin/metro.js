@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The `metro` command. Metro's sources are TypeScript run directly by Node >= 22.18 (type stripping).
 // When started by an older Node (machines here ship Node 20), re-run under the Node 22 that
-// `npm install` put into node_modules/.bin.
-import { spawnSync } from "node:child_process";
+// `npm install` put into node_modules/.bin, passing signals on so Ctrl-C and kill stop it cleanly.
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,6 +16,7 @@ if (major > 22 || (major === 22 && minor >= 18)) {
     console.error(`metro needs Node >= 22.18 (this is ${process.version}); run 'npm install' in the metro folder first.`);
     process.exit(1);
   }
-  const child = spawnSync(local, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit" });
-  process.exit(child.status ?? 1);
+  const child = spawn(local, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit" });
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
+  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
 }

@@ -9,7 +9,7 @@ import { namespaceFromBytes, namespacesEqual, NamespaceError, type Namespace } f
 import { nmtRangeProofFromJson, nmtRangeProofToJson, NmtError, type NmtRangeProof } from "../nmt.ts";
 import { sparseSharesNeeded } from "../share.ts";
 import type { LocalDaChain } from "./chain.ts";
-import type { TxConfigJson } from "./fees.ts";
+import type { TxConfigJson } from "../tx-config.ts";
 
 const BLOB_NOT_FOUND = "blob: not found";
 

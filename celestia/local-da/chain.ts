@@ -18,7 +18,8 @@ import { buildDataSquare, type DataSquare } from "../data-square.ts";
 import { dahJson, type ExtendedHeaderJson } from "../header.ts";
 import { layoutSquare, SquareTooSmallError } from "../square-layout.ts";
 import { sparseSharesNeeded } from "../share.ts";
-import { quoteFee, type TxConfigJson } from "./fees.ts";
+import { quoteFee } from "./fees.ts";
+import type { TxConfigJson } from "../tx-config.ts";
 import { LocalDaStore, type StoredBlockData } from "./store.ts";
 
 export interface LocalDaConfig {

@@ -1,6 +1,7 @@
 // Pay-for-blobs gas and fees as Celestia charges them, so a client that handles fee errors against
 // the local server handles them against mainnet.
 import { SHARE_SIZE } from "../share.ts";
+import type { TxConfigJson } from "../tx-config.ts";
 
 export const GAS_PER_BLOB_BYTE = 8;
 const TX_SIZE_COST_PER_BYTE = 10;
@@ -13,16 +14,6 @@ export function estimatePfbGas(shareCounts: readonly number[]): number {
   return blobGas + TX_SIZE_COST_PER_BYTE * BYTES_PER_BLOB_INFO * shareCounts.length + PFB_GAS_FIXED_COST;
 }
 
-export interface TxConfigJson {
-  gas_price?: number;
-  is_gas_price_set?: boolean;
-  max_gas_price?: number;
-  gas?: number;
-  tx_priority?: number;
-  key_name?: string;
-  signer_address?: string;
-  fee_granter_address?: string;
-}
 
 export interface FeeQuote {
   gas: number;
