@@ -61,3 +61,30 @@ describe("RFC 3339 times", () => {
     expect(() => parseRfc3339("yesterday")).toThrow(/invalid RFC 3339/);
   });
 });
+
+describe("commit verification", () => {
+  it("accepts +2/3 valid precommits and rejects too few, a forged one, and another block", async () => {
+    const { ed25519Generate, ed25519Sign } = await import("../../cometbft/ed25519.ts");
+    const { validatorAddress } = await import("../../cometbft/validator-set.ts");
+    const { verifyCommit, CommitVerificationError } = await import("../../cometbft/verify-commit.ts");
+    const keys = [ed25519Generate(), ed25519Generate(), ed25519Generate(), ed25519Generate()];
+    const validators = keys.map((k) => ({ pubKey: k.publicKey, votingPower: 10n }));
+    const blockId = { hash: sha256(Buffer.from("block")), partSetHeader: { total: 1, hash: sha256(Buffer.from("parts")) } };
+    const timestamp = parseRfc3339("2026-01-01T00:00:00Z");
+    const sig = (i: number, id = blockId) => ({
+      blockIdFlag: 2 as const,
+      validatorAddress: validatorAddress(keys[i].publicKey),
+      timestamp,
+      signature: ed25519Sign(keys[i], voteSignBytes({ chainId: "c", type: PRECOMMIT, height: 5n, round: 0, blockId: id, timestamp })),
+    });
+    const absent = { blockIdFlag: 1 as const, validatorAddress: new Uint8Array(), timestamp: { seconds: 0n, nanos: 0 }, signature: new Uint8Array() };
+    const commit = { height: 5n, round: 0, blockId, signatures: [sig(0), sig(1), sig(2), absent] };
+    expect(() => verifyCommit("c", validators, 5n, blockId, commit)).not.toThrow();
+    expect(() => verifyCommit("c", validators, 5n, blockId, { ...commit, signatures: [sig(0), sig(1), absent, absent] })).toThrow(/more than 2\/3/);
+    const forged = { ...sig(2), signature: sig(2).signature.map((b, i) => (i === 0 ? b ^ 1 : b)) };
+    expect(() => verifyCommit("c", validators, 5n, blockId, { ...commit, signatures: [sig(0), sig(1), forged, absent] })).toThrow(CommitVerificationError);
+    const other = { ...blockId, hash: sha256(Buffer.from("other")) };
+    expect(() => verifyCommit("c", validators, 5n, other, commit)).toThrow(/commit is for block/);
+    expect(() => verifyCommit("other-chain", validators, 5n, blockId, commit)).toThrow(/invalid signature/);
+  });
+});
