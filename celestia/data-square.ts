@@ -66,7 +66,8 @@ export function rowTree(eds: Uint8Array, k: number, row: number): NmtTree {
   return nmtTree(shareLeafHashes(edsRow(eds, k, row), row < k ? k : 0));
 }
 
-function axisRoots(eds: Uint8Array, k: number): DataAvailabilityHeader {
+/** The data availability header of an extended square: the NMT roots of its 2k rows and 2k columns. */
+export function axisRoots(eds: Uint8Array, k: number): DataAvailabilityHeader {
   const rowRoots: Uint8Array[] = [];
   const columnRoots: Uint8Array[] = [];
   for (let i = 0; i < 2 * k; i++) {

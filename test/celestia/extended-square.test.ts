@@ -1,17 +1,40 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { existsSync, readFileSync } from "node:fs";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { axisRoots } from "../../celestia/data-square.ts";
 import { extendSquare, shareAt } from "../../celestia/extended-square.ts";
-import { encode } from "../../celestia/leopard.ts";
-import { dataAvailabilityHeader, nmtRoot, rfc6962Root, axisLeaves, PARITY_NAMESPACE, NS_SIZE, toHex } from "./helpers/dah.ts";
+import { dataHash } from "../../celestia/header.ts";
+import { encode, setEngine } from "../../celestia/leopard.ts";
+import { merkleRoot } from "../../celestia/merkle.ts";
+import { NAMESPACE_SIZE, namespaceV0, PARITY_SHARES_NAMESPACE, PAY_FOR_BLOB_NAMESPACE } from "../../celestia/namespace.ts";
+import { sharesNmtRoot } from "../../celestia/nmt.ts";
+import { splitBlob, tailPaddingShare } from "../../celestia/share.ts";
+import { fromB64, vectors } from "./helpers/celestia-vectors.ts";
 
 const SEED = 7177;
 console.log(`extended-square.test.ts: fast-check seed ${SEED}`);
 
-const vec = (path: string) => JSON.parse(readFileSync(new URL(path, import.meta.url), "utf8"));
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
-const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
+const concat = (parts: readonly Uint8Array[]) => new Uint8Array(Buffer.concat(parts));
+
+// eigerco/lumina types/test_data/shwap_samples/dah.json (k = 4, from a celestia-node): SHA-256 of row roots 1-3 then column roots 1-3.
+const LUMINA_K4_ROOTS_SHA256 = "a537617ff41108ef5c327614368698280a79218220918b4f6581a4ada0beb0ad";
+
+// celestiaorg/rsmt2d extendeddatasquare_test.go TestComputeExtendedDataSquare 1x1 and 2x2 (Leopard): each share is 512 copies of the byte given.
+const RSMT2D_SQUARES = [
+  { k: 1, eds: [[1, 1], [1, 1]] },
+  { k: 2, eds: [[1, 2, 0, 3], [3, 4, 8, 15], [2, 11, 13, 4], [0, 13, 5, 8]] },
+];
+
+// celestiaorg/celestia-app pkg/da/data_availability_header_test.go TestNewDataAvailabilityHeader (k = 128 up to commit 41365d8e0, k = 512 from 43b084983).
+const APP_DAH_CASES = [
+  { name: "typical", k: 2, dataHash: "b56e4d251ac266f4b91cc5464b3fc7efcbdc888064647496d13133f0dc65ac25" },
+  { name: "max square size (v5 and earlier, 128)", k: 128, dataHash: "0bd3abeeacfbb0b92dfbdac4a154868e3c4e79666f7fcf6c620bb90dd3a0dcf0" },
+  { name: "max square size (512)", k: 512, dataHash: "8f7dd2fc5f70d9c3cac77e815e009d694cd6d249e762dbbbb199b7177d6ad388" },
+];
+// Its generateShares: k * k copies of one share, a v0 namespace with ten 0x01 id bytes and then 0xFF.
+const appShare = new Uint8Array(512).fill(0xff);
+appShare.set(namespaceV0(new Uint8Array(10).fill(1)));
 
 function repeatedSquare(share: Uint8Array, k: number): Uint8Array {
   const sq = new Uint8Array(k * k * share.length);
@@ -20,24 +43,36 @@ function repeatedSquare(share: Uint8Array, k: number): Uint8Array {
 }
 
 describe("extendSquare: Celestia vectors", () => {
-  it("reproduces a real k=4 extended square byte for byte, and its DAH roots (lumina / celestia-node)", () => {
-    const v = vec("./vectors/leopard-eds-k4-lumina.json");
-    const k = v.k as number;
-    const eds: Uint8Array[] = v.eds.map((s: string) => new Uint8Array(Buffer.from(s, "base64")));
+  // lumina's eds.json: share 0 is a pay-for-blob transaction; a blob of 492 bytes 0x76 in namespace
+  // v0 ..01aa takes shares 1-2, one of 2028 bytes 0x98 in v0 ..01bb shares 3-7, tail padding 8-15.
+  // Rows 1-3 and columns 1-3 (with their parity) never meet share 0, so they are rebuilt here.
+  it.each(["wasm", "js"] as const)("rebuilds the rows and columns of a real k = 4 square that hold no transaction (lumina / celestia-node, %s kernels)", (engine) => {
+    const k = 4;
+    const blob = (id: number, byte: number, length: number) =>
+      splitBlob({ namespace: namespaceV0(Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 1, id)), data: new Uint8Array(length).fill(byte), shareVersion: 0 });
     const ods = new Uint8Array(k * k * 512);
-    for (let r = 0; r < k; r++) for (let c = 0; c < k; c++) ods.set(eds[r * 2 * k + c], (r * k + c) * 512);
-    const ext = extendSquare(ods, k);
-    for (let i = 0; i < 4 * k * k; i++) expect(b64(ext.subarray(i * 512, (i + 1) * 512)), `share ${i}`).toBe(b64(eds[i]));
-    const dah = dataAvailabilityHeader(ext, k);
-    expect(dah.rowRoots.map(b64)).toEqual(v.row_roots);
-    expect(dah.columnRoots.map(b64)).toEqual(v.column_roots);
+    ods.set(PAY_FOR_BLOB_NAMESPACE); // stands in for the transaction share, which those roots do not cover
+    const [a, b] = [blob(0xaa, 0x76, 492), blob(0xbb, 0x98, 2028)];
+    expect([a.length, b.length]).toEqual([2 * 512, 5 * 512]);
+    ods.set(a, 512);
+    ods.set(b, 3 * 512);
+    for (let i = 8; i < 16; i++) ods.set(tailPaddingShare(), i * 512);
+    let ext: Uint8Array;
+    try {
+      setEngine(engine);
+      ext = extendSquare(ods, k);
+    } finally {
+      setEngine("auto");
+    }
+    const { rowRoots, columnRoots } = axisRoots(ext, k);
+    const digest = createHash("sha256").update(concat([...rowRoots.slice(1, 4), ...columnRoots.slice(1, 4)])).digest("hex");
+    expect(digest).toBe(LUMINA_K4_ROOTS_SHA256);
   });
 
   it("reproduces rsmt2d's 1x1 and 2x2 extended squares", () => {
-    const v = vec("./vectors/leopard-rsmt2d-2x2.json");
-    for (const c of v.cases as { k: number; ods: number[][]; eds: number[][] }[]) {
+    for (const c of RSMT2D_SQUARES) {
       const ods = new Uint8Array(c.k * c.k * 512);
-      c.ods.flat().forEach((x, i) => ods.fill(x, i * 512, (i + 1) * 512));
+      c.eds.slice(0, c.k).flatMap((row) => row.slice(0, c.k)).forEach((x, i) => ods.fill(x, i * 512, (i + 1) * 512));
       const ext = extendSquare(ods, c.k);
       const got = Array.from({ length: 4 * c.k * c.k }, (_, i) => ext[i * 512]);
       expect(got).toEqual(c.eds.flat());
@@ -46,31 +81,23 @@ describe("extendSquare: Celestia vectors", () => {
   });
 
   it("the empty square (one tail-padding share) has Celestia's data hash (celestia-app MinDataAvailabilityHeader)", () => {
-    // the team's shared vectors (shared/celestia-vectors/ beside the repo), or the repo's copy of them
-    const sharedPath = "../../../shared/celestia-vectors/vectors.json";
-    const shared = (existsSync(new URL(sharedPath, import.meta.url)) ? vec(sharedPath) : vec("./vectors/celestia-vectors.json")).empty_square;
-    const tail = new Uint8Array(512);
-    tail.fill(0xff, 0, 28);
-    tail[28] = 0xfe; // tail padding namespace FF..FE
-    tail[29] = 1; // info byte: share version 0, sequence start; sequence length 0; zero data
+    const tail = tailPaddingShare();
     const ext = extendSquare(tail, 1);
     // k = 1: the parity of one share is that share.
     for (let i = 1; i < 4; i++) expect(hex(shareAt(ext, 2, i >> 1, i & 1))).toBe(hex(tail));
-    const dah = dataAvailabilityHeader(ext, 1);
+    const dah = axisRoots(ext, 1);
     // (compare bytes: vectors.json's first root carries a stray "=" after 120 base64 characters)
-    const roots = (shared.row_roots as string[]).map((r) => hex(new Uint8Array(Buffer.from(r, "base64"))));
+    const roots = vectors.empty_square.row_roots.map((r) => hex(fromB64(r)));
     expect(dah.rowRoots.map(hex)).toEqual(roots);
     expect(dah.columnRoots.map(hex)).toEqual(roots);
-    expect(toHex(dah.hash).toUpperCase()).toBe(shared.data_hash_hex);
+    expect(hex(dataHash(dah)).toUpperCase()).toBe(vectors.empty_square.data_hash_hex);
   });
 
-  const app = vec("./vectors/leopard-celestia-app-dah.json");
-  const appShare = new Uint8Array(Buffer.from(app.share_hex, "hex"));
-  for (const c of app.cases as { name: string; k: number; data_hash_hex: string }[]) {
+  for (const c of APP_DAH_CASES) {
     if (c.k > 128) continue;
     it(`celestia-app TestNewDataAvailabilityHeader "${c.name}" (k = ${c.k}) through extendSquare`, () => {
       const ext = extendSquare(repeatedSquare(appShare, c.k), c.k);
-      expect(toHex(dataAvailabilityHeader(ext, c.k).hash)).toBe(c.data_hash_hex);
+      expect(hex(dataHash(axisRoots(ext, c.k)))).toBe(c.dataHash);
     });
   }
 
@@ -78,19 +105,17 @@ describe("extendSquare: Celestia vectors", () => {
     // Every original share is the same s. With P = encode([s] * k) and R_i = encode([P_i] * k):
     // rows 0..k-1 = [s..s | P], row k+i = [P_i..P_i | R_i]; the code is symmetric, so column j
     // equals row j. That needs k + 1 encodings instead of 3k/2 of 1024 shards and 512 MiB.
-    const c = app.cases.find((x: { k: number }) => x.k === 512);
-    const k = c.k as number;
+    const c = APP_DAH_CASES.find((x) => x.k === 512)!;
+    const k = c.k;
     const P = encode(Array(k).fill(appShare));
-    const leaf = (ns: Uint8Array, data: Uint8Array) => ({ ns, data });
-    const sNs = appShare.subarray(0, NS_SIZE);
-    const topRoot = nmtRoot([...Array(k).fill(leaf(sNs, appShare)), ...P.map((p) => leaf(PARITY_NAMESPACE, p))]);
+    const topRoot = sharesNmtRoot(concat([...Array(k).fill(appShare), ...P]), k);
     const bottom: Uint8Array[] = [];
     for (let i = 0; i < k; i++) {
       const Ri = encode(Array(k).fill(P[i]));
-      bottom.push(nmtRoot([...Array(k).fill(leaf(PARITY_NAMESPACE, P[i])), ...Ri.map((r) => leaf(PARITY_NAMESPACE, r))]));
+      bottom.push(sharesNmtRoot(concat([...Array(k).fill(P[i]), ...Ri]), 0));
     }
     const rows = [...Array(k).fill(topRoot), ...bottom];
-    expect(toHex(rfc6962Root([...rows, ...rows]))).toBe(c.data_hash_hex);
+    expect(hex(merkleRoot([...rows, ...rows]))).toBe(c.dataHash);
   }, 120_000);
 
   it("the constant-square shortcut above agrees with the full extension (k = 8, 16)", () => {
@@ -128,12 +153,22 @@ describe("extendSquare: properties", () => {
     );
   });
 
-  it("row roots and column roots are consistent with the parity namespace rule", () => {
+  it("row and column roots: original shares keep their namespace, parity shares are in the parity namespace", () => {
     const k = 4;
-    const ext = extendSquare(new Uint8Array(randomBytes(k * k * 512)), k);
-    const leaves = axisLeaves(ext, k, 0, false);
-    expect(hex(leaves[k].ns)).toBe(hex(PARITY_NAMESPACE));
-    expect(hex(leaves[0].ns)).toBe(hex(ext.subarray(0, NS_SIZE)));
+    const ods = new Uint8Array(randomBytes(k * k * 512));
+    // ascending namespaces in row-major order, so rows and columns are both sorted
+    for (let i = 0; i < k * k; i++) ods.set(namespaceV0(Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 1, i)), i * 512);
+    const { rowRoots, columnRoots } = axisRoots(extendSquare(ods, k), k);
+    const ns = (share: number) => hex(ods.subarray(share * 512, share * 512 + NAMESPACE_SIZE));
+    const range = (root: Uint8Array) => [hex(root.subarray(0, NAMESPACE_SIZE)), hex(root.subarray(NAMESPACE_SIZE, 2 * NAMESPACE_SIZE))];
+    const parity = hex(PARITY_SHARES_NAMESPACE);
+    for (let i = 0; i < k; i++) {
+      // the parity half of an original row or column does not raise its max namespace
+      expect(range(rowRoots[i])).toEqual([ns(i * k), ns(i * k + k - 1)]);
+      expect(range(columnRoots[i])).toEqual([ns(i), ns((k - 1) * k + i)]);
+      expect(range(rowRoots[k + i])).toEqual([parity, parity]);
+      expect(range(columnRoots[k + i])).toEqual([parity, parity]);
+    }
   });
 
   it("rejects a buffer of the wrong size", () => {

@@ -146,7 +146,7 @@ describe("parseSparseShares", () => {
   });
 
   it("rebuilds the big block's blobs", () => {
-    for (const { blob } of bigBlockBlobs) {
+    for (const { blob } of bigBlockBlobs()) {
       const [parsed, ...rest] = parseSparseShares(splitBlob(blob));
       expect(rest).toHaveLength(0);
       expect(Buffer.compare(parsed.data, blob.data)).toBe(0);

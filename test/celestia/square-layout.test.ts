@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { existsSync, readFileSync } from "node:fs";
 import {
   blobMinSquareSize,
   blobSharesUsedNonInteractiveDefaults,
@@ -15,44 +14,73 @@ import {
   worstCasePadding,
   type SquareLayout,
 } from "../../celestia/square-layout.ts";
+import { vectors as shared } from "./helpers/celestia-vectors.ts";
 
 const SEED = 424242;
 console.log(`square-layout.test.ts: fast-check seed ${SEED}`);
 
-const read = (path: string) => JSON.parse(readFileSync(new URL(path, import.meta.url), "utf8"));
-// The team's shared vectors (shared/celestia-vectors/vectors.json beside the repo), or the repo's copy of them.
-const shared = existsSync(new URL("../../../shared/celestia-vectors/vectors.json", import.meta.url))
-  ? read("../../../shared/celestia-vectors/vectors.json")
-  : read("./vectors/celestia-vectors.json");
-const goSquare = read("./vectors/square-layout-go-square.json");
+// celestiaorg/go-square (v4, e90d9b2) inclusion/blob_share_commitment_rules_test.go table tests, subtree root threshold 64.
+const goSquare = {
+  subtree_root_threshold: 64,
+  // TestBlobSharesUsedNonInteractiveDefaults: [cursor, shares used, blob share counts, start indexes]
+  blob_shares_used: [
+    [2, 1, [1], [2]],
+    [3, 6, [3, 3], [3, 6]],
+    [0, 8, [8], [0]],
+    [1, 6, [3, 3], [1, 4]],
+    [1, 32, Array(32).fill(1), Array.from({ length: 32 }, (_, i) => i + 1)],
+    [3, 12, [5, 7], [3, 8]],
+    [0, 20, [5, 5, 5, 5], [0, 5, 10, 15]],
+    [0, 10, [10], [0]],
+    [0, 0, [0], [0]],
+    [1, 20, [10, 10], [1, 11]],
+    [0, 1000, [1000], [0]],
+    [0, 129, [129], [0]],
+    [1, 385, [128, 128, 128], [2, 130, 258]],
+    [1024, 32, [32], [1024]],
+  ] as [number, number, number[], number[]][],
+  // TestNextShareIndex: [cursor, blob share count, expected index]
+  next_share_index: [
+    [0, 4, 0], [1, 2, 1], [2, 2, 2], [3, 4, 3], [3, 5, 3], [3, 2, 3], [1, 12, 1], [10291, 1, 10291], [11, 2, 11],
+    [11, 11, 11], [11, 64, 11], [64, 65, 64], [64, 63, 64], [1, 63, 1], [1, 16256, 128], [1, 8192, 128], [1, 4096, 64], [1, 8193, 128],
+  ],
+  // TestRoundUpByMultipleOf: [cursor, v, expected]
+  round_up_by_multiple_of: [[1, 2, 2], [2, 2, 2], [0, 2, 0], [5, 2, 6], [8, 16, 16], [33, 1, 33], [32, 16, 32], [33, 16, 48]],
+  // TestRoundUpPowerOfTwo: [input, want] (the 32-bit and larger inputs left out)
+  round_up_power_of_two: [[-1, 1], [0, 1], [1, 1], [2, 2], [4, 4], [5, 8], [8, 8], [11, 16], [511, 512], [1073741824, 1073741824], [1073741825, 2147483648]],
+  // TestBlobMinSquareSize: [share count, want]
+  blob_min_square_size: [[0, 1], [1, 1], [2, 2], [3, 2], [4, 2], [5, 4], [16, 4], [17, 8]],
+  // TestSubTreeWidth: [share count, want]
+  subtree_width: [[0, 1], [1, 1], [2, 1], [64, 1], [65, 2], [63, 1], [128, 2], [129, 4], [191, 4], [256, 4], [320, 8], [8191, 128]],
+};
 
 describe("go-square rules (shared vectors.json)", () => {
   it("subtree_width_threshold_64", () => {
-    for (const [n, w] of shared.subtree_width_threshold_64 as [number, number][]) expect(subtreeWidth(n, 64), `n=${n}`).toBe(w);
+    for (const [n, w] of shared.subtree_width_threshold_64) expect(subtreeWidth(n, 64), `n=${n}`).toBe(w);
   });
 
   it("blob_shares_used_non_interactive_defaults", () => {
-    for (const c of shared.blob_shares_used_non_interactive_defaults as { cursor: number; blob_share_lens: number[]; shares_used: number; start_indexes: number[] }[]) {
+    for (const c of shared.blob_shares_used_non_interactive_defaults) {
       expect(blobSharesUsedNonInteractiveDefaults(c.cursor, c.blob_share_lens, 64)).toEqual({ sharesUsed: c.shares_used, startIndexes: c.start_indexes });
     }
   });
 });
 
 describe("go-square rules (its inclusion package's table tests)", () => {
-  const t = goSquare.subtree_root_threshold as number;
+  const t = goSquare.subtree_root_threshold;
   it("BlobSharesUsedNonInteractiveDefaults", () => {
-    for (const [cursor, used, lens, starts] of goSquare.blob_shares_used as [number, number, number[], number[]][]) {
+    for (const [cursor, used, lens, starts] of goSquare.blob_shares_used) {
       expect(blobSharesUsedNonInteractiveDefaults(cursor, lens, t)).toEqual({ sharesUsed: used, startIndexes: starts });
     }
   });
   it("NextShareIndex", () => {
-    for (const [cursor, len, want] of goSquare.next_share_index as number[][]) expect(nextShareIndex(cursor, len, t), `${cursor},${len}`).toBe(want);
+    for (const [cursor, len, want] of goSquare.next_share_index) expect(nextShareIndex(cursor, len, t), `${cursor},${len}`).toBe(want);
   });
   it("RoundUpByMultipleOf, RoundUpPowerOfTwo, BlobMinSquareSize, SubTreeWidth", () => {
-    for (const [c, v, want] of goSquare.round_up_by_multiple_of as number[][]) expect(roundUpByMultipleOf(c, v)).toBe(want);
-    for (const [n, want] of goSquare.round_up_power_of_two as number[][]) expect(roundUpPowerOfTwo(n)).toBe(want);
-    for (const [n, want] of goSquare.blob_min_square_size as number[][]) expect(blobMinSquareSize(n)).toBe(want);
-    for (const [n, want] of goSquare.subtree_width as number[][]) expect(subtreeWidth(n, t)).toBe(want);
+    for (const [c, v, want] of goSquare.round_up_by_multiple_of) expect(roundUpByMultipleOf(c, v)).toBe(want);
+    for (const [n, want] of goSquare.round_up_power_of_two) expect(roundUpPowerOfTwo(n)).toBe(want);
+    for (const [n, want] of goSquare.blob_min_square_size) expect(blobMinSquareSize(n)).toBe(want);
+    for (const [n, want] of goSquare.subtree_width) expect(subtreeWidth(n, t)).toBe(want);
   });
   it("rejects what go-square rejects", () => {
     expect(() => roundUpByMultipleOf(10, 0)).toThrow(RangeError);
