@@ -5,112 +5,13 @@
 // The node runs in-process (project code); nothing on the client side imports the project.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
-import { DirectSecp256k1HdWallet, Registry, decodeTxRaw, type GeneratedType } from "@cosmjs/proto-signing";
-import { defaultRegistryTypes, GasPrice, SigningStargateClient, type DeliverTxResponse } from "@cosmjs/stargate";
-import { BinaryReader, BinaryWriter } from "cosmjs-types/binary";
+import { DirectSecp256k1HdWallet, decodeTxRaw } from "@cosmjs/proto-signing";
+import { GasPrice, SigningStargateClient, type DeliverTxResponse } from "@cosmjs/stargate";
+// The client side: published packages, plus Metro's messages defined with them alone.
+import { metroRegistry, MSG_SUBMIT_BUNDLE, MSG_SUBMIT_ROLLUP_TX, responseHashes, type MsgSubmitBundle, type MsgSubmitRollupTx } from "../../scripts/examples/metro-messages.ts";
 import { startChain, stopAll, type TestChain } from "./rpc-harness.ts";
 
-// ---- Client side: published packages only from here on. ----
-
-interface RollupTx {
-  secondaryChainId: string;
-  data: Uint8Array;
-}
-
-interface MsgSubmitRollupTx extends RollupTx {
-  signer: string;
-}
-
-interface MsgSubmitBundle {
-  signer: string;
-  txs: RollupTx[];
-}
-
-const readerOf = (input: BinaryReader | Uint8Array) => (input instanceof BinaryReader ? input : new BinaryReader(input));
-
-// metro.sequencer.v1.RollupTx { string secondary_chain_id = 1; bytes data = 2; }
-const RollupTxType = {
-  encode(m: RollupTx, w: BinaryWriter = BinaryWriter.create()): BinaryWriter {
-    if (m.secondaryChainId !== "") w.uint32(10).string(m.secondaryChainId);
-    if (m.data.length > 0) w.uint32(18).bytes(m.data);
-    return w;
-  },
-  decode(input: BinaryReader | Uint8Array, length?: number): RollupTx {
-    const r = readerOf(input);
-    const end = length === undefined ? r.len : r.pos + length;
-    const m: RollupTx = { secondaryChainId: "", data: new Uint8Array() };
-    while (r.pos < end) {
-      const tag = r.uint32();
-      if (tag >>> 3 === 1) m.secondaryChainId = r.string();
-      else if (tag >>> 3 === 2) m.data = r.bytes();
-      else r.skipType(tag & 7);
-    }
-    return m;
-  },
-  fromPartial: (o: Partial<RollupTx>): RollupTx => ({ secondaryChainId: o.secondaryChainId ?? "", data: o.data ?? new Uint8Array() }),
-};
-
-// metro.sequencer.v1.MsgSubmitRollupTx { string signer = 1; string secondary_chain_id = 2; bytes data = 3; }
-const MsgSubmitRollupTxType = {
-  encode(m: MsgSubmitRollupTx, w: BinaryWriter = BinaryWriter.create()): BinaryWriter {
-    if (m.signer !== "") w.uint32(10).string(m.signer);
-    if (m.secondaryChainId !== "") w.uint32(18).string(m.secondaryChainId);
-    if (m.data.length > 0) w.uint32(26).bytes(m.data);
-    return w;
-  },
-  decode(input: BinaryReader | Uint8Array, length?: number): MsgSubmitRollupTx {
-    const r = readerOf(input);
-    const end = length === undefined ? r.len : r.pos + length;
-    const m: MsgSubmitRollupTx = { signer: "", secondaryChainId: "", data: new Uint8Array() };
-    while (r.pos < end) {
-      const tag = r.uint32();
-      if (tag >>> 3 === 1) m.signer = r.string();
-      else if (tag >>> 3 === 2) m.secondaryChainId = r.string();
-      else if (tag >>> 3 === 3) m.data = r.bytes();
-      else r.skipType(tag & 7);
-    }
-    return m;
-  },
-  fromPartial: (o: Partial<MsgSubmitRollupTx>): MsgSubmitRollupTx => ({ signer: o.signer ?? "", ...RollupTxType.fromPartial(o) }),
-};
-
-// metro.sequencer.v1.MsgSubmitBundle { string signer = 1; repeated RollupTx txs = 2; }
-const MsgSubmitBundleType = {
-  encode(m: MsgSubmitBundle, w: BinaryWriter = BinaryWriter.create()): BinaryWriter {
-    if (m.signer !== "") w.uint32(10).string(m.signer);
-    for (const tx of m.txs) RollupTxType.encode(tx, w.uint32(18).fork()).ldelim();
-    return w;
-  },
-  decode(input: BinaryReader | Uint8Array, length?: number): MsgSubmitBundle {
-    const r = readerOf(input);
-    const end = length === undefined ? r.len : r.pos + length;
-    const m: MsgSubmitBundle = { signer: "", txs: [] };
-    while (r.pos < end) {
-      const tag = r.uint32();
-      if (tag >>> 3 === 1) m.signer = r.string();
-      else if (tag >>> 3 === 2) m.txs.push(RollupTxType.decode(r, r.uint32()));
-      else r.skipType(tag & 7);
-    }
-    return m;
-  },
-  fromPartial: (o: Partial<MsgSubmitBundle>): MsgSubmitBundle => ({ signer: o.signer ?? "", txs: (o.txs ?? []).map(RollupTxType.fromPartial) }),
-};
-
-/** MsgSubmitRollupTxResponse { bytes rollup_tx_hash = 1 } and MsgSubmitBundleResponse { repeated bytes rollup_tx_hashes = 1 }. */
-function responseHashes(value: Uint8Array): string[] {
-  const r = new BinaryReader(value);
-  const hashes: string[] = [];
-  while (r.pos < r.len) {
-    const tag = r.uint32();
-    if (tag >>> 3 === 1) hashes.push(Buffer.from(r.bytes()).toString("hex"));
-    else r.skipType(tag & 7);
-  }
-  return hashes;
-}
-
-const MSG_SUBMIT_ROLLUP_TX = "/metro.sequencer.v1.MsgSubmitRollupTx";
-const MSG_SUBMIT_BUNDLE = "/metro.sequencer.v1.MsgSubmitBundle";
-const registry = new Registry([...defaultRegistryTypes, [MSG_SUBMIT_ROLLUP_TX, MsgSubmitRollupTxType as GeneratedType], [MSG_SUBMIT_BUNDLE, MsgSubmitBundleType as GeneratedType]]);
+const registry = metroRegistry();
 const options = { registry, gasPrice: GasPrice.fromString("0.025umetro"), broadcastPollIntervalMs: 100 };
 const FAUCET_MNEMONIC = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
 
@@ -123,8 +24,6 @@ async function paidFee(client: SigningStargateClient, hash: string): Promise<big
 
 const balance = async (client: SigningStargateClient, address: string) => BigInt((await client.getBalance(address, "umetro")).amount);
 const sha256Hex = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
-
-// ---- End of client definitions. ----
 
 const FAUCET_BALANCE = 1_000_000_000n;
 const FUNDING = 5_000_000n;
