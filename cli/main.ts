@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { daCommand } from "./da.ts";
 import { sequencerCommand } from "./sequencer.ts";
+import { userCommands } from "./user.ts";
 
 const program = new Command()
   .name("metro")
@@ -9,5 +10,13 @@ const program = new Command()
   .showHelpAfterError()
   .addCommand(daCommand())
   .addCommand(sequencerCommand());
+for (const command of userCommands()) program.addCommand(command);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // Errors a user can act on: say what went wrong, without a stack trace (METRO_DEBUG=1 shows it).
+  console.error(`metro: ${error instanceof Error ? error.message : String(error)}`);
+  if (process.env.METRO_DEBUG) console.error(error);
+  process.exitCode = 1;
+}
