@@ -2,17 +2,18 @@
 //
 // The domain separators and the empty-subtree constant are those of the Jellyfish Merkle Tree as
 // instantiated with SHA-256 (penumbra-zone/jmt, `Sha256Jmt`), so a root computed here equals that
-// tree's root for the same key/value set and an inclusion proof maps onto its ICS23 proof spec.
+// tree's root for the same key/value set and an inclusion proof has the shape of its ICS23 spec.
 import { hash } from "node:crypto";
 
 export type Hash = Uint8Array;
 
-const LEAF_DOMAIN = Buffer.from("JMT::LeafNode", "latin1");
+const ascii = (text: string) => new TextEncoder().encode(text);
+const LEAF_DOMAIN = ascii("JMT::LeafNode");
 // Sixteen bytes ("Internal" short of a vowel), as in the JMT.
-const INTERNAL_DOMAIN = Buffer.from("JMT::IntrnalNode", "latin1");
+const INTERNAL_DOMAIN = ascii("JMT::IntrnalNode");
 
 /** Hash of an empty subtree, hence the root of the empty tree: the 32 ASCII bytes `SPARSE_MERKLE_PLACEHOLDER_HASH__`. */
-export const EMPTY_ROOT: Hash = Buffer.from("SPARSE_MERKLE_PLACEHOLDER_HASH__", "latin1");
+export const EMPTY_ROOT: Hash = ascii("SPARSE_MERKLE_PLACEHOLDER_HASH__");
 
 // Node preimages are assembled in two reused buffers: hashing is the hot path of a commit and
 // this saves an allocation per node. Safe because hashing is synchronous.
@@ -21,8 +22,13 @@ leafInput.set(LEAF_DOMAIN);
 const internalInput = new Uint8Array(INTERNAL_DOMAIN.length + 64);
 internalInput.set(INTERNAL_DOMAIN);
 
+/**
+ * Hashes are plain Uint8Arrays, never Buffers: Buffer#slice returns a view where Uint8Array#slice
+ * copies, and a caller copying a hash with slice() must get a copy.
+ */
 export function sha256(data: Uint8Array): Hash {
-  return hash("sha256", data, "buffer");
+  const digest = hash("sha256", data, "buffer");
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
 }
 
 /** A key's position in the tree: its 256 bits, most significant bit of byte 0 first. */

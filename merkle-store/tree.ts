@@ -14,13 +14,27 @@ export type Ref = EmptyRef | StoredRef;
 export interface EmptyRef {
   readonly kind: "empty";
 }
-/** A node written by commit `version`; its kind is kept so that a parent can lift a lone leaf without reading it first. */
+/**
+ * A node written by commit `version`. Its kind is kept so that a parent left with one child knows,
+ * without reading it, whether that child is a leaf (which must move up) or an internal node (which stays).
+ */
 export interface StoredRef {
   readonly kind: "leaf" | "internal";
   readonly version: number;
   readonly hash: Hash;
+  /** The node itself, once it is held in memory (see RESIDENT_DEPTH). */
+  node?: Node;
 }
 export const EMPTY: EmptyRef = Object.freeze({ kind: "empty" });
+
+/**
+ * Nodes above this depth stay in memory, attached to the refs that point to them, once written or
+ * read. Every commit rewrites the top of the tree and the next commit walks it again, so holding
+ * it saves most reads for a bounded cost: at most 2^17 nodes (measured: 30 MB at a million keys).
+ * A 1,000-key commit then reads ~500 nodes at 10k keys and ~6,200 at 1M, instead of ~5,700 and
+ * ~12,400 (every node it replaces). Nodes of older trees go when nothing refers to their roots any more.
+ */
+export const RESIDENT_DEPTH = 16;
 
 export interface LeafNode {
   readonly kind: "leaf";
@@ -75,6 +89,8 @@ interface NewInternal {
   readonly kind: "newInternal";
   readonly left: Draft;
   readonly right: Draft;
+  /** A key hash under this node, which gives the node's path. */
+  readonly path: Hash;
 }
 
 interface UpdateContext {
@@ -94,7 +110,7 @@ export async function applyUpdates(reader: NodeReader, root: Ref, updates: reado
   const context: UpdateContext = { reader, updates, stale: [] };
   const draft = updates.length === 0 ? root : await update(context, root, 0, 0, updates.length);
   const writes: { at: NodeAddress; node: Node }[] = [];
-  const newRoot = persist(draft, version, 0, new Uint8Array(32), writes);
+  const newRoot = persist(draft, version, 0, writes);
   return { root: newRoot, writes, stale: context.stale };
 }
 
@@ -107,9 +123,12 @@ function assertSortedDistinct(updates: readonly Update[]): void {
 /** The subtree at `depth` that `ref` points to, with updates[lo..hi) (all under this subtree's path) applied. */
 async function update(context: UpdateContext, ref: Ref, depth: number, lo: number, hi: number): Promise<Draft> {
   const { updates } = context;
-  if (ref.kind === "empty") return build(upsertsOnly(updates, lo, hi), 0, hi - lo, depth);
+  if (ref.kind === "empty") {
+    const leaves = upsertsOnly(updates, lo, hi);
+    return build(leaves, 0, leaves.length, depth);
+  }
   const at: NodeAddress = { version: ref.version, depth, path: updates[lo].keyHash };
-  const node = await readAs(context.reader, at, ref.kind);
+  const node = await load(context.reader, ref, at);
   if (node.kind === "leaf") {
     const leaves = mergeIntoLeaf(node, updates, lo, hi);
     if (leaves === undefined) return ref;
@@ -126,11 +145,12 @@ async function update(context: UpdateContext, ref: Ref, depth: number, lo: numbe
   return join(context, left, right, depth, updates[lo].keyHash);
 }
 
-/** Reads the node a ref of kind `kind` points to, checking that the two agree. */
-async function readAs<K extends Node["kind"]>(reader: NodeReader, at: NodeAddress, kind: K): Promise<Extract<Node, { kind: K }>> {
-  const node = await reader.read(at);
-  if (node.kind !== kind) throw new Error(`node at version ${at.version}, depth ${at.depth} is a ${node.kind}, its parent says ${kind}`);
-  return node as Extract<Node, { kind: K }>;
+/** The node `ref` points to (stored at `at`), from memory or else read, and then kept if it is resident. */
+async function load(reader: NodeReader, ref: StoredRef, at: NodeAddress): Promise<Node> {
+  const node = ref.node ?? (await reader.read(at));
+  if (node.kind !== ref.kind) throw new Error(`node at version ${at.version}, depth ${at.depth} is a ${node.kind}, its parent says ${ref.kind}`);
+  if (at.depth < RESIDENT_DEPTH) ref.node = node;
+  return node;
 }
 
 function upsertsOnly(updates: readonly Update[], lo: number, hi: number): LeafNode[] {
@@ -149,14 +169,10 @@ function mergeIntoLeaf(existing: LeafNode, updates: readonly Update[], lo: numbe
   let changed = false;
   for (let i = lo; i < hi; i++) {
     const { keyHash, valueHash } = updates[i];
-    const order = placed ? 1 : compareBytes(keyHash, existing.keyHash);
+    const order = compareBytes(keyHash, existing.keyHash);
     if (order > 0 && !placed) leaves.push(existing);
-    if (order === 0) {
-      changed ||= valueHash === undefined || !equalBytes(valueHash, existing.valueHash);
-    } else {
-      changed ||= valueHash !== undefined;
-    }
     placed ||= order >= 0;
+    changed ||= order === 0 ? valueHash === undefined || !equalBytes(valueHash, existing.valueHash) : valueHash !== undefined;
     if (valueHash !== undefined) leaves.push({ kind: "leaf", keyHash, valueHash });
   }
   if (!placed) leaves.push(existing);
@@ -168,7 +184,7 @@ function build(leaves: readonly LeafNode[], lo: number, hi: number, depth: numbe
   if (hi === lo) return EMPTY;
   if (hi - lo === 1) return { kind: "newLeaf", leaf: leaves[lo] };
   const mid = splitIndex(leaves, lo, hi, depth);
-  return { kind: "newInternal", left: build(leaves, lo, mid, depth + 1), right: build(leaves, mid, hi, depth + 1) };
+  return { kind: "newInternal", left: build(leaves, lo, mid, depth + 1), right: build(leaves, mid, hi, depth + 1), path: leaves[lo].keyHash };
 }
 
 /** First index in items[lo..hi) (sorted, sharing the first `depth` bits) whose key hash has bit `depth` set. */
@@ -187,10 +203,10 @@ function splitIndex(items: readonly { keyHash: Hash }[], lo: number, hi: number,
  * shape canonical. A stored leaf that moves is read and rewritten at its new address.
  */
 async function join(context: UpdateContext, left: Draft, right: Draft, depth: number, path: Uint8Array): Promise<Draft> {
-  if (left.kind === "empty" && isLeaf(right)) return lift(context, right, depth + 1, setBit(path.slice(), depth, 1));
-  if (right.kind === "empty" && isLeaf(left)) return lift(context, left, depth + 1, setBit(path.slice(), depth, 0));
+  if (left.kind === "empty" && isLeaf(right)) return lift(context, right, depth + 1, setBit(new Uint8Array(path), depth, 1));
+  if (right.kind === "empty" && isLeaf(left)) return lift(context, left, depth + 1, setBit(new Uint8Array(path), depth, 0));
   if (left.kind === "empty" && right.kind === "empty") return EMPTY;
-  return { kind: "newInternal", left, right };
+  return { kind: "newInternal", left, right, path };
 }
 
 function isLeaf(draft: Draft): boolean {
@@ -200,29 +216,30 @@ function isLeaf(draft: Draft): boolean {
 async function lift(context: UpdateContext, draft: Draft, depth: number, path: Uint8Array): Promise<Draft> {
   if (draft.kind !== "leaf") return draft;
   const at: NodeAddress = { version: draft.version, depth, path };
-  const leaf = await readAs(context.reader, at, "leaf");
+  const leaf = (await load(context.reader, draft, at)) as LeafNode; // load checked it against draft.kind
   context.stale.push(at);
   return { kind: "newLeaf", leaf };
 }
 
-/**
- * Hashes the new nodes of `draft` bottom-up, queueing each for writing at (version, depth, path),
- * and returns the ref to it. `path` is scratch space holding the bits above `depth`.
- */
-function persist(draft: Draft, version: number, depth: number, path: Uint8Array, writes: { at: NodeAddress; node: Node }[]): Ref {
+/** Hashes the new nodes of `draft` bottom-up, queueing each for writing at (version, depth, its path), and returns the ref to it. */
+function persist(draft: Draft, version: number, depth: number, writes: { at: NodeAddress; node: Node }[]): Ref {
   if (draft.kind === "newLeaf") {
     const { leaf } = draft;
     writes.push({ at: { version, depth, path: leaf.keyHash }, node: leaf });
-    return { kind: "leaf", version, hash: hashLeaf(leaf.keyHash, leaf.valueHash) };
+    return stored("leaf", version, hashLeaf(leaf.keyHash, leaf.valueHash), leaf, depth);
   }
   if (draft.kind === "newInternal") {
-    const at: NodeAddress = { version, depth, path: path.slice(0, (depth + 7) >> 3) };
-    const left = persist(draft.left, version, depth + 1, setBit(path, depth, 0), writes);
-    const right = persist(draft.right, version, depth + 1, setBit(path, depth, 1), writes);
-    writes.push({ at, node: { kind: "internal", left, right } });
-    return { kind: "internal", version, hash: hashInternal(refHash(left), refHash(right)) };
+    const left = persist(draft.left, version, depth + 1, writes);
+    const right = persist(draft.right, version, depth + 1, writes);
+    const node: InternalNode = { kind: "internal", left, right };
+    writes.push({ at: { version, depth, path: draft.path }, node });
+    return stored("internal", version, hashInternal(refHash(left), refHash(right)), node, depth);
   }
   return draft;
+}
+
+function stored(kind: StoredRef["kind"], version: number, hash: Hash, node: Node, depth: number): StoredRef {
+  return depth < RESIDENT_DEPTH ? { kind, version, hash, node } : { kind, version, hash };
 }
 
 /** Sets bit `index` of `path` in place and returns it. */
@@ -237,7 +254,7 @@ export async function proveKeyHash(reader: NodeReader, root: Ref, keyHash: Hash)
   const siblings: Hash[] = [];
   for (let ref = root, depth = 0; ; depth++) {
     if (ref.kind === "empty") return { siblings };
-    const node = await readAs(reader, { version: ref.version, depth, path: keyHash }, ref.kind);
+    const node = await load(reader, ref, { version: ref.version, depth, path: keyHash });
     if (node.kind === "leaf") return { siblings, leaf: { keyHash: node.keyHash, valueHash: node.valueHash } };
     const right = bitAt(keyHash, depth) === 1;
     siblings.push(refHash(right ? node.left : node.right));

@@ -1,0 +1,322 @@
+// MerkleStore on a real LevelDB: a model test against a Map, reopening from disk, atomic commits,
+// read-your-writes, proofs (and their tampering), old versions and pruning.
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import fc from "fast-check";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Level } from "level";
+import { EMPTY_ROOT, MerkleStore, verifyProof, type Proof } from "../../merkle-store/index.ts";
+import { hex, leavesOf, referenceRoot } from "./reference.ts";
+
+const SEED = 7_340_033;
+const utf8 = (text: string) => new TextEncoder().encode(text);
+
+type Db = Level<string, string>;
+
+/** A store in a fresh LevelDB directory, kept in the "state" sublevel as the chain would. */
+class Harness {
+  readonly dir = mkdtempSync(join(tmpdir(), "merkle-store-"));
+  db!: Db;
+  store!: MerkleStore;
+
+  async open(): Promise<MerkleStore> {
+    this.db = new Level(this.dir);
+    this.store = await MerkleStore.open(this.db.sublevel("state"));
+    return this.store;
+  }
+
+  async reopen(): Promise<MerkleStore> {
+    await this.db.close();
+    return this.open();
+  }
+
+  async dispose(): Promise<void> {
+    await this.db?.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** How many tree nodes the store keeps in LevelDB. */
+  async nodeCount(): Promise<number> {
+    // Node keys are the sublevel's prefix and the tag 'n' (see codec.ts).
+    return (await this.db.keys({ gte: "!state!n", lt: "!state!o" }).all()).length;
+  }
+}
+
+/** Proofs that each differ from `proof` in one way: a sibling more or less, a flipped bit, a leaf added or removed. None may verify. */
+function tamperings(proof: Proof): Proof[] {
+  const flip = (bytes: Uint8Array) => {
+    const copy = Uint8Array.from(bytes);
+    copy[copy.length - 1] ^= 1;
+    return copy;
+  };
+  const out: Proof[] = [
+    { ...proof, siblings: [...proof.siblings, EMPTY_ROOT] },
+    { ...proof, leaf: proof.leaf === undefined ? { keyHash: new Uint8Array(32), valueHash: new Uint8Array(32) } : undefined },
+  ];
+  if (proof.siblings.length > 0) {
+    out.push({ ...proof, siblings: proof.siblings.slice(1) });
+    out.push({ ...proof, siblings: proof.siblings.map((s, i) => (i === proof.siblings.length - 1 ? flip(s) : s)) });
+  }
+  if (proof.leaf !== undefined) {
+    out.push({ ...proof, leaf: { keyHash: proof.leaf.keyHash, valueHash: flip(proof.leaf.valueHash) } });
+    out.push({ ...proof, leaf: { keyHash: flip(proof.leaf.keyHash), valueHash: proof.leaf.valueHash } });
+  }
+  return out;
+}
+
+describe("merkle-store MerkleStore", () => {
+  let harness: Harness;
+  beforeEach(() => {
+    harness = new Harness();
+  });
+  afterEach(async () => {
+    await harness.dispose();
+  });
+
+  it(`behaves like a Map, commit after commit and across reopens (fast-check seed ${SEED})`, async () => {
+    const keyPool = ["", "a", "b", "alice", "bob", "carol", "dave", "eve", "\u0000", "k".repeat(100)].map(utf8);
+    const keyArb = fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...keyPool) }, { weight: 1, arbitrary: fc.uint8Array({ maxLength: 24 }) });
+    const valueArb = fc.uint8Array({ maxLength: 40 });
+    const commandArb = fc.oneof(
+      { weight: 6, arbitrary: fc.record({ op: fc.constant("set" as const), key: keyArb, value: valueArb }) },
+      { weight: 3, arbitrary: fc.record({ op: fc.constant("delete" as const), key: keyArb }) },
+      { weight: 3, arbitrary: fc.constant({ op: "commit" as const }) },
+      { weight: 1, arbitrary: fc.constant({ op: "reopen" as const }) },
+      { weight: 1, arbitrary: fc.constant({ op: "discard" as const }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant("prune" as const), keep: fc.nat(3) }) },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(commandArb, { maxLength: 40 }), async (commands) => {
+        const h = new Harness();
+        try {
+          let store = await h.open();
+          const committed = new Map<string, [Uint8Array, Uint8Array]>();
+          let staged = new Map<string, [Uint8Array, Uint8Array | undefined]>();
+          const expectReads = async () => {
+            for (const key of keyPool) {
+              const value = staged.has(hex(key)) ? staged.get(hex(key))![1] : committed.get(hex(key))?.[1];
+              expect(await store.get(key)).toEqual(value);
+            }
+          };
+          for (const command of commands) {
+            switch (command.op) {
+              case "set":
+                store.set(command.key, command.value);
+                staged.set(hex(command.key), [command.key, command.value]);
+                break;
+              case "delete":
+                store.delete(command.key);
+                staged.set(hex(command.key), [command.key, undefined]);
+                break;
+              case "discard":
+                store.discard();
+                staged = new Map();
+                break;
+              case "reopen":
+                store = await h.reopen();
+                staged = new Map();
+                break;
+              case "prune":
+                await store.prune(Math.max(0, store.version - command.keep));
+                break;
+              case "commit": {
+                const version = store.version;
+                const { version: next, root } = await store.commit();
+                for (const [id, [key, value]] of staged) {
+                  if (value === undefined) committed.delete(id);
+                  else committed.set(id, [key, value]);
+                }
+                staged = new Map();
+                expect(next).toBe(version + 1);
+                expect(hex(root)).toBe(hex(referenceRoot(leavesOf(committed.values()))));
+                expect(hex(await store.root())).toBe(hex(root));
+                for (const [key, value] of committed.values()) {
+                  const proof = await store.prove(key);
+                  expect(verifyProof(root, key, value, proof)).toBe(true);
+                  expect(verifyProof(root, key, undefined, proof)).toBe(false);
+                  expect(verifyProof(root, key, Uint8Array.of(...value, 0), proof)).toBe(false);
+                  for (const forged of tamperings(proof)) expect(verifyProof(root, key, value, forged)).toBe(false);
+                }
+                for (const key of keyPool.filter((k) => !committed.has(hex(k)))) {
+                  const proof = await store.prove(key);
+                  expect(verifyProof(root, key, undefined, proof)).toBe(true);
+                  expect(verifyProof(root, key, new Uint8Array(0), proof)).toBe(false);
+                  for (const forged of tamperings(proof)) expect(verifyProof(root, key, undefined, forged)).toBe(false);
+                }
+                break;
+              }
+            }
+            await expectReads();
+          }
+          store = await h.reopen();
+          expect(hex(await store.root())).toBe(hex(referenceRoot(leavesOf(committed.values()))));
+          staged = new Map();
+          await expectReads();
+          await store.prune(store.version);
+          expect(await h.nodeCount()).toBe(await canonicalNodeCount(committed.values()));
+        } finally {
+          await h.dispose();
+        }
+      }),
+      { seed: SEED, numRuns: 100 },
+    );
+  });
+
+  it("starts empty at version 0 with EMPTY_ROOT, and a proof of absence against it", async () => {
+    const store = await harness.open();
+    expect(store.version).toBe(0);
+    expect(await store.root()).toEqual(EMPTY_ROOT);
+    const proof = await store.prove(utf8("anyone"));
+    expect(proof).toEqual({ siblings: [] });
+    expect(verifyProof(EMPTY_ROOT, utf8("anyone"), undefined, proof)).toBe(true);
+  });
+
+  it("commits with exactly one LevelDB batch, with the caller's extra operations in it", async () => {
+    const store = await harness.open();
+    const blocks = harness.db.sublevel("blocks");
+    const batch = vi.spyOn(harness.db, "batch");
+    const put = vi.spyOn(harness.db, "put");
+    const del = vi.spyOn(harness.db, "del");
+    for (let i = 0; i < 50; i++) store.set(utf8(`account-${i}`), utf8(`balance-${i}`));
+    store.delete(utf8("account-7"));
+    const { version, root } = await store.commit((b, commit) => b.put(String(commit.version), hex(commit.root), { sublevel: blocks }));
+    expect(batch).toHaveBeenCalledTimes(1);
+    expect(put).not.toHaveBeenCalled();
+    expect(del).not.toHaveBeenCalled();
+    expect(await blocks.get(String(version))).toBe(hex(root));
+  });
+
+  it("leaves no trace of staged writes that were never committed, or whose commit failed", async () => {
+    let store = await harness.open();
+    store.set(utf8("kept"), utf8("1"));
+    const first = await store.commit();
+
+    store.set(utf8("kept"), utf8("2"));
+    store.set(utf8("lost"), utf8("x"));
+    await expect(store.commit(() => {
+      throw new Error("block encoding failed");
+    })).rejects.toThrow("block encoding failed");
+    expect(store.version).toBe(1);
+    expect(await store.get(utf8("lost"))).toEqual(utf8("x"));
+
+    store = await harness.reopen();
+    expect(store.version).toBe(1);
+    expect(await store.root()).toEqual(first.root);
+    expect(await store.get(utf8("kept"))).toEqual(utf8("1"));
+    expect(await store.get(utf8("lost"))).toBeUndefined();
+  });
+
+  it("reads its own staged writes before they are committed", async () => {
+    const store = await harness.open();
+    store.set(utf8("a"), utf8("1"));
+    await store.commit();
+    store.set(utf8("a"), utf8("2"));
+    store.set(utf8("b"), utf8("3"));
+    store.delete(utf8("a"));
+    expect(await store.get(utf8("a"))).toBeUndefined();
+    expect(await store.get(utf8("b"))).toEqual(utf8("3"));
+    // Proofs and roots are of committed versions only.
+    const proof = await store.prove(utf8("a"));
+    expect(verifyProof(await store.root(), utf8("a"), utf8("1"), proof)).toBe(true);
+  });
+
+  it("copies values when staging them", async () => {
+    const store = await harness.open();
+    const value = utf8("before");
+    store.set(utf8("k"), value);
+    value.fill(0);
+    await store.commit();
+    expect(await store.get(utf8("k"))).toEqual(utf8("before"));
+  });
+
+  it("refuses writes and commits while a commit is in flight", async () => {
+    const store = await harness.open();
+    store.set(utf8("a"), utf8("1"));
+    const commit = store.commit();
+    expect(() => store.set(utf8("b"), utf8("2"))).toThrow(/in progress/);
+    await expect(store.commit()).rejects.toThrow(/in progress/);
+    await commit;
+    expect(store.version).toBe(1);
+  });
+
+  it("rejects tampered proofs, roots and values, and malformed proofs, without throwing", async () => {
+    const store = await harness.open();
+    for (let i = 0; i < 200; i++) store.set(utf8(`key-${i}`), utf8(`value-${i}`));
+    const { root } = await store.commit();
+    const present = utf8("key-42");
+    const absent = utf8("key-1000");
+    const inclusion = await store.prove(present);
+    const exclusion = await store.prove(absent);
+    expect(verifyProof(root, present, utf8("value-42"), inclusion)).toBe(true);
+    expect(verifyProof(root, absent, undefined, exclusion)).toBe(true);
+
+    for (const forged of tamperings(inclusion)) expect(verifyProof(root, present, utf8("value-42"), forged)).toBe(false);
+    for (const forged of tamperings(exclusion)) expect(verifyProof(root, absent, undefined, forged)).toBe(false);
+    const otherRoot = Uint8Array.from(root);
+    otherRoot[0] ^= 1;
+    expect(verifyProof(otherRoot, present, utf8("value-42"), inclusion)).toBe(false);
+    expect(verifyProof(root, present, utf8("value-43"), inclusion)).toBe(false);
+    expect(verifyProof(root, absent, undefined, inclusion)).toBe(false);
+    expect(verifyProof(root, present, undefined, exclusion)).toBe(false);
+
+    const malformed = [null, {}, { siblings: "x" }, { siblings: [new Uint8Array(31)] }, { siblings: [], leaf: null }, { siblings: [], leaf: { keyHash: 1 } }];
+    for (const proof of malformed) expect(verifyProof(root, present, utf8("value-42"), proof as unknown as Proof)).toBe(false);
+    expect(verifyProof(root.subarray(1), present, utf8("value-42"), inclusion)).toBe(false);
+  });
+
+  it("proves old versions until they are pruned, and pruning keeps exactly the latest tree", async () => {
+    const store = await harness.open();
+    const roots: Uint8Array[] = [];
+    const model = new Map<string, Uint8Array>();
+    const snapshots: Map<string, Uint8Array>[] = [];
+    for (let version = 1; version <= 5; version++) {
+      for (let i = 0; i < 100; i++) {
+        const key = `account-${(version * 37 + i) % 150}`;
+        store.set(utf8(key), utf8(`v${version}`));
+        model.set(key, utf8(`v${version}`));
+      }
+      store.delete(utf8(`account-${version * 20}`));
+      model.delete(`account-${version * 20}`);
+      roots.push((await store.commit()).root);
+      snapshots.push(new Map(model));
+    }
+    const probes = ["account-20", "account-40", "account-99", "account-149"];
+    const expectProvable = async (version: number) => {
+      expect(await store.root(version)).toEqual(roots[version - 1]);
+      for (const key of probes) {
+        const proof = await store.prove(utf8(key), version);
+        expect(verifyProof(roots[version - 1], utf8(key), snapshots[version - 1].get(key), proof)).toBe(true);
+      }
+    };
+    for (let version = 1; version <= 5; version++) await expectProvable(version);
+    await expect(store.root(6)).rejects.toThrow(RangeError);
+
+    await store.prune(4);
+    await expect(store.root(3)).rejects.toThrow(/pruned/);
+    await expect(store.prove(utf8("account-40"), 3)).rejects.toThrow(/pruned/);
+    await expectProvable(4);
+    await expectProvable(5);
+
+    await store.prune(5);
+    await expectProvable(5);
+    expect(await harness.nodeCount()).toBe(await canonicalNodeCount([...model].map(([key, value]) => [utf8(key), value] as const)));
+    await expect(store.prune(6)).rejects.toThrow(RangeError);
+  });
+});
+
+/**
+ * The number of nodes of the tree holding `entries`. The tree's shape depends only on its contents,
+ * so this is what a store holding them must keep once its old versions are pruned.
+ */
+async function canonicalNodeCount(entries: Iterable<readonly [Uint8Array, Uint8Array]>): Promise<number> {
+  const h = new Harness();
+  try {
+    const store = await h.open();
+    for (const [key, value] of entries) store.set(key, value);
+    await store.commit();
+    return await h.nodeCount();
+  } finally {
+    await h.dispose();
+  }
+}
