@@ -1,6 +1,7 @@
 // Entry point of the `metro` command: one sub-command per component.
 import { Command } from "commander";
 import { daCommand } from "./da.ts";
+import { relayerCommand } from "./relayer.ts";
 import { sequencerCommand } from "./sequencer.ts";
 import { userCommands } from "./user.ts";
 
@@ -9,7 +10,8 @@ const program = new Command()
   .description("Metro: a lazy-rollup shared sequencer network on Celestia")
   .showHelpAfterError()
   .addCommand(daCommand())
-  .addCommand(sequencerCommand());
+  .addCommand(sequencerCommand())
+  .addCommand(relayerCommand());
 for (const command of userCommands()) program.addCommand(command);
 
 try {

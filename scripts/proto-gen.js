@@ -22,6 +22,8 @@ const bin = (name) => join(root, "node_modules", "protobufjs-cli", "bin", name);
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, "package.json"), '{ "type": "commonjs" }\n');
 const files = protoFiles(protoDir).sort();
-execFileSync(process.execPath, [bin("pbjs"), "-t", "static-module", "-w", "commonjs", "--force-long", "-p", protoDir, "-o", join(outDir, "index.js"), ...files], { cwd: protoDir, stdio: "inherit" });
+// Absolute paths: pbjs keys loaded files by path, and resolves imports (e.g. relayer.proto importing
+// block.proto) to absolute paths, so a relative name here would load the imported file twice.
+execFileSync(process.execPath, [bin("pbjs"), "-t", "static-module", "-w", "commonjs", "--force-long", "-p", protoDir, "-o", join(outDir, "index.js"), ...files.map((f) => join(protoDir, f))], { cwd: protoDir, stdio: "inherit" });
 execFileSync(process.execPath, [bin("pbts"), "-o", join(outDir, "index.d.ts"), join(outDir, "index.js")], { stdio: "inherit" });
 console.log(`proto: compiled ${files.length} files into proto/gen`);

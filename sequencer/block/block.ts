@@ -100,28 +100,53 @@ export function decodeCommit(bytes: Uint8Array): Commit {
   return commitFromProto(pb.Commit.decode(bytes));
 }
 
+export function headerToProto(h: SequencerHeader): MetroProto.sequencer.v1.Header.$Properties {
+  return {
+    versionBlock: toLong(h.version.block),
+    versionApp: toLong(h.version.app),
+    chainId: h.chainId,
+    height: toLong(h.height),
+    time: timestampToProto(h.time),
+    lastBlockId: blockIdToProto(h.lastBlockId),
+    lastCommitHash: h.lastCommitHash,
+    dataHash: h.dataHash,
+    validatorsHash: h.validatorsHash,
+    nextValidatorsHash: h.nextValidatorsHash,
+    consensusHash: h.consensusHash,
+    appHash: h.appHash,
+    lastResultsHash: h.lastResultsHash,
+    evidenceHash: h.evidenceHash,
+    proposerAddress: h.proposerAddress,
+    rollupTxsRoot: h.rollupTxsRoot,
+    rollupIdsRoot: h.rollupIdsRoot,
+  };
+}
+
+export function headerFromProto(h: MetroProto.sequencer.v1.Header.$Properties): SequencerHeader {
+  const bytesOf = (v: Uint8Array | null | undefined) => v ?? new Uint8Array();
+  return {
+    version: { block: fromLong(h.versionBlock as Long), app: fromLong(h.versionApp as Long) },
+    chainId: h.chainId ?? "",
+    height: fromLong(h.height as Long),
+    time: timestampFromProto(h.time),
+    lastBlockId: blockIdFromProto(h.lastBlockId),
+    lastCommitHash: bytesOf(h.lastCommitHash),
+    dataHash: bytesOf(h.dataHash),
+    validatorsHash: bytesOf(h.validatorsHash),
+    nextValidatorsHash: bytesOf(h.nextValidatorsHash),
+    consensusHash: bytesOf(h.consensusHash),
+    appHash: bytesOf(h.appHash),
+    lastResultsHash: bytesOf(h.lastResultsHash),
+    evidenceHash: bytesOf(h.evidenceHash),
+    proposerAddress: bytesOf(h.proposerAddress),
+    rollupTxsRoot: bytesOf(h.rollupTxsRoot),
+    rollupIdsRoot: bytesOf(h.rollupIdsRoot),
+  };
+}
+
 export function encodeBlock(b: Block): Uint8Array {
-  const h = b.header;
   return pb.Block.encode({
-    header: {
-      versionBlock: toLong(h.version.block),
-      versionApp: toLong(h.version.app),
-      chainId: h.chainId,
-      height: toLong(h.height),
-      time: timestampToProto(h.time),
-      lastBlockId: blockIdToProto(h.lastBlockId),
-      lastCommitHash: h.lastCommitHash,
-      dataHash: h.dataHash,
-      validatorsHash: h.validatorsHash,
-      nextValidatorsHash: h.nextValidatorsHash,
-      consensusHash: h.consensusHash,
-      appHash: h.appHash,
-      lastResultsHash: h.lastResultsHash,
-      evidenceHash: h.evidenceHash,
-      proposerAddress: h.proposerAddress,
-      rollupTxsRoot: h.rollupTxsRoot,
-      rollupIdsRoot: h.rollupIdsRoot,
-    },
+    header: headerToProto(b.header),
     txs: b.txs,
     lastCommit: b.lastCommit ? commitToProto(b.lastCommit) : null,
   }).finish();
@@ -130,28 +155,9 @@ export function encodeBlock(b: Block): Uint8Array {
 /** Throws on bytes that are not a block (a peer that lies gets a clear error, not a crash). */
 export function decodeBlock(bytes: Uint8Array): Block {
   const decoded = pb.Block.decode(bytes);
-  const h = decoded.header;
-  if (!h) throw new Error("block has no header");
-  const bytesOf = (v: Uint8Array | null | undefined) => v ?? new Uint8Array();
+  if (!decoded.header) throw new Error("block has no header");
   return {
-    header: {
-      version: { block: fromLong(h.versionBlock as Long), app: fromLong(h.versionApp as Long) },
-      chainId: h.chainId ?? "",
-      height: fromLong(h.height as Long),
-      time: timestampFromProto(h.time),
-      lastBlockId: blockIdFromProto(h.lastBlockId),
-      lastCommitHash: bytesOf(h.lastCommitHash),
-      dataHash: bytesOf(h.dataHash),
-      validatorsHash: bytesOf(h.validatorsHash),
-      nextValidatorsHash: bytesOf(h.nextValidatorsHash),
-      consensusHash: bytesOf(h.consensusHash),
-      appHash: bytesOf(h.appHash),
-      lastResultsHash: bytesOf(h.lastResultsHash),
-      evidenceHash: bytesOf(h.evidenceHash),
-      proposerAddress: bytesOf(h.proposerAddress),
-      rollupTxsRoot: bytesOf(h.rollupTxsRoot),
-      rollupIdsRoot: bytesOf(h.rollupIdsRoot),
-    },
+    header: headerFromProto(decoded.header),
     txs: decoded.txs,
     lastCommit: decoded.lastCommit ? commitFromProto(decoded.lastCommit) : undefined,
   };

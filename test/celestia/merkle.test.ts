@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { merkleLeafHash, merkleProof, merkleRoot, verifyMerkleProof, type MerkleProof } from "../../celestia/merkle.ts";
+import { merkleLeafHash, merkleProof, merkleProofs, merkleRoot, verifyMerkleProof, type MerkleProof } from "../../celestia/merkle.ts";
 import { referenceMerkleRoot } from "./helpers/nmt-reference.ts";
 
 const SEED = 20260523;
@@ -58,6 +58,16 @@ describe("merkle proofs", () => {
       }),
       { seed: SEED, numRuns: 200 },
     );
+  });
+
+  it("merkleProofs gives every index the proof merkleProof gives it", () => {
+    fc.assert(
+      fc.property(treeAndIndex, ([items]) => {
+        expect(merkleProofs(items)).toEqual(items.map((_, i) => merkleProof(items, i)));
+      }),
+      { seed: SEED, numRuns: 100 },
+    );
+    expect(merkleProofs([])).toEqual([]);
   });
 
   it("reject a flipped bit in the item, the leaf hash, an aunt or the root", () => {
