@@ -6,6 +6,7 @@ import { collectRollupData, proveRollupTxs } from "../block/rollup-data.ts";
 import { rollupTxsOf, validateSecondaryChainId } from "../tx/messages.ts";
 import { TxError } from "../tx/errors.ts";
 import type { ChainView } from "./chain-view.ts";
+import { daStatusJson, type DaStatus } from "../relayer/da-status.ts";
 import { internalError, invalidParams, method, type RpcMethod } from "./json-rpc.ts";
 import { merkleProofJson, receiptJson, sequencerHeaderJson, type ReceiptJson, type RollupTxsJson } from "./json.ts";
 
@@ -63,8 +64,25 @@ async function txRollup(view: ChainView, hash: Uint8Array): Promise<TxRollupJson
   };
 }
 
-export function metroMethods(view: ChainView): [string, RpcMethod][] {
+/** The DA-final level (C3a) of sequencer heights and transactions, from a relayer. */
+export interface DaStatusSource {
+  daStatus(height: number): Promise<DaStatus>;
+  daStatusOfTx(hash: Uint8Array): Promise<(DaStatus & { txHeight: number }) | undefined>;
+}
+
+async function daStatus(source: DaStatusSource | undefined, height: number | undefined, hash: Uint8Array | undefined) {
+  if (!source) throw internalError("this node runs no relayer; ask the node or relayer that posts this chain to Celestia");
+  if (hash !== undefined) {
+    const status = await source.daStatusOfTx(hash);
+    if (!status) throw internalError(`tx (${toHexUpper(hash)}) not found`);
+    return { ...daStatusJson(status), tx_height: String(status.txHeight) };
+  }
+  return daStatusJson(await source.daStatus(required("height or hash", height)));
+}
+
+export function metroMethods(view: ChainView, daStatusSource?: DaStatusSource): [string, RpcMethod][] {
   return [
+    ["metro_da_status", method({ height: "int", hash: "hash" }, (a) => daStatus(daStatusSource, a.height, a.hash))],
     ["metro_receipt", method({ hash: "hash" }, (a) => receipt(view, required("hash", a.hash)))],
     ["metro_rollup_txs", method({ height: "int", secondary_chain_id: "string" }, (a) => rollupTxs(view, required("height", a.height), required("secondary_chain_id", a.secondary_chain_id)))],
     ["metro_tx_rollup", method({ hash: "hash" }, (a) => txRollup(view, required("hash", a.hash)))],

@@ -30,7 +30,7 @@ import {
   type JsonRpcResponse,
   type MethodTable,
 } from "./json-rpc.ts";
-import { metroMethods } from "./metro-methods.ts";
+import { metroMethods, type DaStatusSource } from "./metro-methods.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { SubscriptionCounter, WsConnection } from "./ws-connection.ts";
 
@@ -45,6 +45,8 @@ export interface RpcServerOptions {
   /** WebSocket backlog past which an event subscriber is dropped as a slow client. */
   maxWsBufferedBytes?: number;
   blockStream?: Partial<BlockStreamLimits>;
+  /** Where `metro_da_status` gets its answers: the relayer running in this node, if any. */
+  daStatus?: DaStatusSource;
 }
 
 export interface RpcServer {
@@ -115,7 +117,7 @@ export async function startRpcServer(node: SequencerNode, options: RpcServerOpti
     }),
     ...eventMethods(hub, { maxBufferedBytes: options.maxWsBufferedBytes ?? DEFAULT_MAX_WS_BUFFERED_BYTES }),
     ["metro_subscribe_blocks", blockStreamMethod(view, { ...DEFAULT_BLOCK_STREAM_LIMITS, ...options.blockStream }, (error) => logger.error({ err: error }, "block stream failed"))],
-    ...metroMethods(view),
+    ...metroMethods(view, options.daStatus),
   ]);
 
   /** One call, after the caller's rate limit. */
