@@ -159,7 +159,7 @@ export class SequencerNode {
     let hash: string | undefined;
     try {
       const tx = decodeTx(bytes, this.genesis.params);
-      hash = toHexUpper(tx.hash);
+      hash = tx.hashHex;
       const account = await this.store.account(tx.signer);
       this.mempool.admit(tx, hash, account, { chainId: this.chainId, params: this.genesis.params });
       this.app.markVerified(hash, account!.accountNumber);

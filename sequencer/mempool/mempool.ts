@@ -38,6 +38,17 @@ interface SenderQueue {
   /** The account as of the last committed block. */
   account: Account;
   bySequence: Map<bigint, MempoolEntry>;
+  /** The ready run as far as it is known, for `account`; dropped when an entry is removed. */
+  ready?: ReadyTotals;
+}
+
+interface ReadyTotals {
+  account: Account;
+  sequence: bigint;
+  balance: bigint;
+  /** The sequence after the run. */
+  next: bigint;
+  spend: bigint;
 }
 
 export type AdmitResult = { status: "ready" | "future"; entry: MempoolEntry };
@@ -89,8 +100,7 @@ export class Mempool {
 
     const queue = this.#senders.get(tx.signer) ?? { account, bySequence: new Map() };
     queue.account = account;
-    const { ready, readySpend } = this.#readyRun(queue);
-    const expected = account.sequence + BigInt(ready.length);
+    const { next: expected, spend: readySpend } = this.#readyTotals(queue);
     if (tx.sequence < expected) {
       // A pending transaction already holds this sequence: a replacement is not supported.
       throw sdkError("wrongSequence", `account sequence mismatch, expected ${expected}, got ${tx.sequence}`);
@@ -119,6 +129,29 @@ export class Mempool {
     return { status: tx.sequence === expected ? "ready" : "future", entry };
   }
 
+  /**
+   * Where the sender's ready run ends and what it spends, as #readyRun finds them, but resumed from
+   * where the last call stopped: admission only ever appends to a queue, so the run found so far
+   * stays ready until an entry is removed or the account changes.
+   */
+  #readyTotals(queue: SenderQueue): ReadyTotals {
+    const account = queue.account;
+    let ready = queue.ready;
+    if (!ready || ready.account !== account || ready.sequence !== account.sequence || ready.balance !== account.balance) {
+      ready = { account, sequence: account.sequence, balance: account.balance, next: account.sequence, spend: 0n };
+      queue.ready = ready;
+    }
+    for (;;) {
+      const entry = queue.bySequence.get(ready.next);
+      if (!entry) break;
+      const cost = entry.tx.fee + spendOf(entry.tx);
+      if (ready.spend + cost > ready.balance) break;
+      ready.spend += cost;
+      ready.next++;
+    }
+    return ready;
+  }
+
   // The sender's ready run and what it spends in total.
   #readyRun(queue: SenderQueue): { ready: MempoolEntry[]; readySpend: bigint } {
     const ready: MempoolEntry[] = [];
@@ -134,9 +167,12 @@ export class Mempool {
     return { ready, readySpend };
   }
 
+  #fits(newcomer: MempoolEntry): boolean {
+    return this.#byHash.size < this.limits.maxTxs && this.#bytes + newcomer.tx.bytes.length <= this.limits.maxBytes;
+  }
+
   #makeRoom(newcomer: MempoolEntry): void {
-    const fits = () => this.#byHash.size < this.limits.maxTxs && this.#bytes + newcomer.tx.bytes.length <= this.limits.maxBytes;
-    while (!fits()) {
+    while (!this.#fits(newcomer)) {
       const victim = this.#cheapestTail(newcomer.tx.signer);
       if (!victim || victim.gasPrice >= newcomer.gasPrice) {
         throw sdkError("mempoolIsFull", `mempool is full: ${this.#byHash.size} txs, ${this.#bytes} bytes; offer a higher gas price than ${victim?.gasPrice ?? "the pending transactions"}`);
@@ -158,6 +194,7 @@ export class Mempool {
 
   #remove(entry: MempoolEntry): void {
     const queue = this.#senders.get(entry.tx.signer);
+    if (queue) queue.ready = undefined;
     queue?.bySequence.delete(entry.tx.sequence);
     if (queue && queue.bySequence.size === 0) this.#senders.delete(entry.tx.signer);
     this.#byHash.delete(entry.hashHex);

@@ -29,17 +29,55 @@ export interface AnteResult {
   spend: bigint;
 }
 
+// The required fee for the last gas limit and price seen: most transactions ask for one of a few
+// gas limits, and BigInt division is not free.
+let feeMinGasPrice = "";
+let feeGasLimit = -1n;
+let feeRequired = 0n;
+
+function requiredFeeFor(params: ChainParams, gasLimit: bigint): bigint {
+  if (gasLimit !== feeGasLimit || params.minGasPrice !== feeMinGasPrice) {
+    feeRequired = requiredFee(params, gasLimit);
+    feeMinGasPrice = params.minGasPrice;
+    feeGasLimit = gasLimit;
+  }
+  return feeRequired;
+}
+
+// Gas used by recent transaction sizes (mempool entries keep it, so one BigInt serves many).
+const GAS_CACHE_SIZE = 64;
+let gasBase = -1;
+let gasPerByte = -1;
+const gasSizes = new Int32Array(GAS_CACHE_SIZE).fill(-1);
+const gasValues: bigint[] = new Array<bigint>(GAS_CACHE_SIZE).fill(0n);
+
+function gasUsedFor(params: ChainParams, txBytes: number): bigint {
+  if (params.gasBase !== gasBase || params.gasPerByte !== gasPerByte) {
+    gasSizes.fill(-1);
+    gasBase = params.gasBase;
+    gasPerByte = params.gasPerByte;
+  }
+  const slot = txBytes % GAS_CACHE_SIZE;
+  if (gasSizes[slot] !== txBytes) {
+    gasValues[slot] = gasUsed(params, txBytes);
+    gasSizes[slot] = txBytes;
+  }
+  return gasValues[slot];
+}
+
 /** Checks that need no account: gas and fee against the gas limit. */
 export function checkGasAndFee(tx: DecodedTx, params: ChainParams): bigint {
-  const used = gasUsed(params, tx.bytes.length);
+  const used = gasUsedFor(params, tx.bytes.length);
   if (tx.gasLimit < used) throw sdkError("outOfGas", `out of gas in location: txSize; gasWanted: ${tx.gasLimit}, gasUsed: ${used}`);
-  const required = requiredFee(params, tx.gasLimit);
+  const required = requiredFeeFor(params, tx.gasLimit);
   if (tx.fee < required) throw sdkError("insufficientFee", `insufficient fees; got: ${tx.fee}${FEE_DENOM} required: ${required}${FEE_DENOM}`);
   return used;
 }
 
 export function spendOf(tx: DecodedTx): bigint {
-  return tx.messages.reduce((sum, m) => (m.type === MSG_SEND ? sum + m.amount : sum), 0n);
+  let spend = 0n;
+  for (const m of tx.messages) if (m.type === MSG_SEND) spend += m.amount;
+  return spend;
 }
 
 /**

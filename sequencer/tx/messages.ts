@@ -1,18 +1,24 @@
 // The three messages the sequencer accepts, decoded from their Any and checked on their own (no
 // state): MsgSend moves umetro; MsgSubmitRollupTx and MsgSubmitBundle carry rollup data it only orders.
-import { MsgSend } from "cosmjs-types/cosmos/bank/v1beta1/tx";
-import type { Any } from "cosmjs-types/google/protobuf/any";
-import { metro } from "../../proto/index.ts";
+//
+// Decoded by hand on the wire reader, with the TxBody's rules (decode.ts): unknown fields only if
+// non-critical, matching wire types, no singular field twice, strings valid UTF-8.
 import type { ChainParams } from "../params.ts";
 import { FEE_DENOM } from "../params.ts";
 import { sdkError, sequencerError } from "./errors.ts";
 import { parseAddress } from "./address.ts";
+import type { AnyRef } from "./decode.ts";
+import { bytesEqual, duplicate, smallBigInt, utf8String, WireError, WireReader } from "./wire.ts";
 
 export const MSG_SEND = "/cosmos.bank.v1beta1.MsgSend";
 export const MSG_SUBMIT_ROLLUP_TX = "/metro.sequencer.v1.MsgSubmitRollupTx";
 export const MSG_SUBMIT_BUNDLE = "/metro.sequencer.v1.MsgSubmitBundle";
 
-const { MsgSubmitRollupTx, MsgSubmitBundle } = metro.sequencer.v1;
+const utf8 = new TextEncoder();
+const MSG_SEND_BYTES = utf8.encode(MSG_SEND);
+const MSG_SUBMIT_ROLLUP_TX_BYTES = utf8.encode(MSG_SUBMIT_ROLLUP_TX);
+const MSG_SUBMIT_BUNDLE_BYTES = utf8.encode(MSG_SUBMIT_BUNDLE);
+const FEE_DENOM_BYTES = utf8.encode(FEE_DENOM);
 
 export interface RollupTx {
   secondaryChainId: string;
@@ -41,14 +47,6 @@ function checkRollupTx(tx: RollupTx, params: ChainParams): RollupTx {
   return tx;
 }
 
-function decodeOrThrow<T>(typeUrl: string, decode: () => T): T {
-  try {
-    return decode();
-  } catch (error) {
-    throw sdkError("txDecode", `decoding ${typeUrl}: ${(error as Error).message}`);
-  }
-}
-
 export function checkAddress(address: string, role: string): string {
   try {
     parseAddress(address);
@@ -58,43 +56,214 @@ export function checkAddress(address: string, role: string): string {
   return address;
 }
 
-/**
- * Decodes and checks one message. The signer's address is checked by the caller, which compares it
- * with the address of the signing key (cheaper than a bech32 decode, and stricter).
- */
-export function decodeMessage(any: Any, params: ChainParams): SequencerMsg {
-  const msg = decodeUnchecked(any, params);
-  if (msg.type === MSG_SEND) checkAddress(msg.to, "recipient");
+/** A Coin as offsets of its denom and amount. */
+export interface CoinRef {
+  denomStart: number;
+  denomEnd: number;
+  amountStart: number;
+  amountEnd: number;
+}
+
+const COIN_FIELDS = [1, 2];
+
+/** cosmos.base.v1beta1.Coin{denom=1, amount=2}, with `r.end` at its end. */
+export function parseCoin(r: WireReader, allowNonCritical: boolean): CoinRef {
+  const coin: CoinRef = { denomStart: r.pos, denomEnd: r.pos, amountStart: r.pos, amountEnd: r.pos };
+  let seen = 0;
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    if (tag === 0x0a) {
+      if (seen & 1) throw duplicate("Coin", 1);
+      seen |= 1;
+      coin.denomStart = r.skipString();
+      coin.denomEnd = r.pos;
+    } else if (tag === 0x12) {
+      if (seen & 2) throw duplicate("Coin", 2);
+      seen |= 2;
+      coin.amountStart = r.skipString();
+      coin.amountEnd = r.pos;
+    } else {
+      r.unexpected(tag, "Coin", COIN_FIELDS, allowNonCritical);
+    }
+  }
+  return coin;
+}
+
+/** Whether a coin is umetro with an amount of ASCII digits (the SDK's Int, without a sign). */
+export function isFeeDenomAmount(buf: Uint8Array, coin: CoinRef): boolean {
+  if (!bytesEqual(buf, coin.denomStart, coin.denomEnd, FEE_DENOM_BYTES) || coin.amountStart === coin.amountEnd) return false;
+  for (let i = coin.amountStart; i < coin.amountEnd; i++) if (buf[i] < 0x30 || buf[i] > 0x39) return false;
+  return true;
+}
+
+/** The amount of a coin that passed isFeeDenomAmount. */
+export function coinAmount(buf: Uint8Array, coin: CoinRef): bigint {
+  const { amountStart: start, amountEnd: end } = coin;
+  if (end - start > 15) return BigInt(utf8String(buf, start, end));
+  let n = 0;
+  for (let i = start; i < end; i++) n = n * 10 + (buf[i] - 0x30);
+  return smallBigInt(n);
+}
+
+interface MsgSendParts {
+  fromAddress: string;
+  toAddress: string;
+  amount: CoinRef[];
+}
+
+const MSG_SEND_FIELDS = [1, 2, 3];
+
+// cosmos.bank.v1beta1.MsgSend{from_address=1, to_address=2, repeated amount=3}.
+function parseMsgSend(r: WireReader): MsgSendParts {
+  const msg: MsgSendParts = { fromAddress: "", toAddress: "", amount: [] };
+  let seen = 0;
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    switch (tag) {
+      case 0x0a:
+        if (seen & 1) throw duplicate("MsgSend", 1);
+        seen |= 1;
+        msg.fromAddress = r.string();
+        break;
+      case 0x12:
+        if (seen & 2) throw duplicate("MsgSend", 2);
+        seen |= 2;
+        msg.toAddress = r.string();
+        break;
+      case 0x1a: {
+        const outer = r.end;
+        r.end = r.lengthDelimited();
+        msg.amount.push(parseCoin(r, true));
+        r.end = outer;
+        break;
+      }
+      default:
+        r.unexpected(tag, "MsgSend", MSG_SEND_FIELDS, true);
+    }
+  }
   return msg;
 }
 
-function decodeUnchecked(any: Any, params: ChainParams): SequencerMsg {
-  switch (any.typeUrl) {
-    case MSG_SEND: {
-      const msg = decodeOrThrow(any.typeUrl, () => MsgSend.decode(any.value));
-      if (msg.amount.length !== 1 || msg.amount[0].denom !== FEE_DENOM || !/^\d+$/.test(msg.amount[0].amount)) {
-        throw sdkError("invalidCoins", `MsgSend must move exactly one ${FEE_DENOM} amount`);
-      }
-      const amount = BigInt(msg.amount[0].amount);
-      if (amount === 0n) throw sdkError("invalidCoins", "MsgSend amount must be positive");
-      return { type: MSG_SEND, signer: msg.fromAddress, to: msg.toAddress, amount };
+const EMPTY = new Uint8Array(0);
+const ROLLUP_TX_FIELDS = [1, 2];
+const MSG_SUBMIT_ROLLUP_TX_FIELDS = [1, 2, 3];
+const MSG_SUBMIT_BUNDLE_FIELDS = [1, 2];
+
+// metro.sequencer.v1.MsgSubmitRollupTx{signer=1, secondary_chain_id=2, data=3}.
+function parseMsgSubmitRollupTx(r: WireReader): { signer: string; tx: RollupTx } {
+  let signer = "";
+  const tx: RollupTx = { secondaryChainId: "", data: EMPTY };
+  let seen = 0;
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    switch (tag) {
+      case 0x0a:
+        if (seen & 1) throw duplicate("MsgSubmitRollupTx", 1);
+        seen |= 1;
+        signer = r.string();
+        break;
+      case 0x12:
+        if (seen & 2) throw duplicate("MsgSubmitRollupTx", 2);
+        seen |= 2;
+        tx.secondaryChainId = r.string();
+        break;
+      case 0x1a:
+        if (seen & 4) throw duplicate("MsgSubmitRollupTx", 3);
+        seen |= 4;
+        tx.data = r.bytes();
+        break;
+      default:
+        r.unexpected(tag, "MsgSubmitRollupTx", MSG_SUBMIT_ROLLUP_TX_FIELDS, true);
     }
-    case MSG_SUBMIT_ROLLUP_TX: {
-      const msg = decodeOrThrow(any.typeUrl, () => MsgSubmitRollupTx.decode(any.value));
-      return { type: MSG_SUBMIT_ROLLUP_TX, signer: msg.signer, tx: checkRollupTx({ secondaryChainId: msg.secondaryChainId, data: msg.data }, params) };
-    }
-    case MSG_SUBMIT_BUNDLE: {
-      const msg = decodeOrThrow(any.typeUrl, () => MsgSubmitBundle.decode(any.value));
-      if (msg.txs.length === 0) throw sequencerError("emptyBundle", "a bundle needs at least one transaction");
-      if (msg.txs.length > params.maxBundleTxs) {
-        throw sequencerError("bundleTooLarge", `${msg.txs.length} transactions exceed the limit of ${params.maxBundleTxs}`);
-      }
-      const txs = msg.txs.map((tx) => checkRollupTx({ secondaryChainId: tx.secondaryChainId ?? "", data: tx.data ?? new Uint8Array() }, params));
-      return { type: MSG_SUBMIT_BUNDLE, signer: msg.signer, txs };
-    }
-    default:
-      throw sdkError("txDecode", `unable to resolve type URL ${any.typeUrl}`);
   }
+  return { signer, tx };
+}
+
+// metro.sequencer.v1.RollupTx{secondary_chain_id=1, data=2}, with `r.end` at its end.
+function parseRollupTx(r: WireReader): RollupTx {
+  const tx: RollupTx = { secondaryChainId: "", data: EMPTY };
+  let seen = 0;
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    if (tag === 0x0a) {
+      if (seen & 1) throw duplicate("RollupTx", 1);
+      seen |= 1;
+      tx.secondaryChainId = r.string();
+    } else if (tag === 0x12) {
+      if (seen & 2) throw duplicate("RollupTx", 2);
+      seen |= 2;
+      tx.data = r.bytes();
+    } else {
+      r.unexpected(tag, "RollupTx", ROLLUP_TX_FIELDS, true);
+    }
+  }
+  return tx;
+}
+
+// metro.sequencer.v1.MsgSubmitBundle{signer=1, repeated txs=2}.
+function parseMsgSubmitBundle(r: WireReader): { signer: string; txs: RollupTx[] } {
+  let signer = "";
+  const txs: RollupTx[] = [];
+  let seenSigner = false;
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    if (tag === 0x0a) {
+      if (seenSigner) throw duplicate("MsgSubmitBundle", 1);
+      seenSigner = true;
+      signer = r.string();
+    } else if (tag === 0x12) {
+      const outer = r.end;
+      r.end = r.lengthDelimited();
+      txs.push(parseRollupTx(r));
+      r.end = outer;
+    } else {
+      r.unexpected(tag, "MsgSubmitBundle", MSG_SUBMIT_BUNDLE_FIELDS, true);
+    }
+  }
+  return { signer, txs };
+}
+
+function parseOrThrow<T>(typeUrl: string, r: WireReader, parse: (r: WireReader) => T): T {
+  try {
+    return parse(r);
+  } catch (error) {
+    if (error instanceof WireError) throw sdkError("txDecode", `decoding ${typeUrl}: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
+ * Decodes and checks one message, an Any at offsets `any` of `buf`. The signer's address is checked by
+ * the caller, which compares it with the address of the signing key (cheaper than a bech32 decode,
+ * and stricter).
+ */
+export function decodeMessage(buf: Uint8Array, any: AnyRef, params: ChainParams): SequencerMsg {
+  const r = new WireReader(buf, any.valueStart, any.valueEnd);
+  const { typeUrlStart, typeUrlEnd } = any;
+  if (bytesEqual(buf, typeUrlStart, typeUrlEnd, MSG_SUBMIT_ROLLUP_TX_BYTES)) {
+    const msg = parseOrThrow(MSG_SUBMIT_ROLLUP_TX, r, parseMsgSubmitRollupTx);
+    return { type: MSG_SUBMIT_ROLLUP_TX, signer: msg.signer, tx: checkRollupTx(msg.tx, params) };
+  }
+  if (bytesEqual(buf, typeUrlStart, typeUrlEnd, MSG_SUBMIT_BUNDLE_BYTES)) {
+    const msg = parseOrThrow(MSG_SUBMIT_BUNDLE, r, parseMsgSubmitBundle);
+    if (msg.txs.length === 0) throw sequencerError("emptyBundle", "a bundle needs at least one transaction");
+    if (msg.txs.length > params.maxBundleTxs) {
+      throw sequencerError("bundleTooLarge", `${msg.txs.length} transactions exceed the limit of ${params.maxBundleTxs}`);
+    }
+    for (const tx of msg.txs) checkRollupTx(tx, params);
+    return { type: MSG_SUBMIT_BUNDLE, signer: msg.signer, txs: msg.txs };
+  }
+  if (bytesEqual(buf, typeUrlStart, typeUrlEnd, MSG_SEND_BYTES)) {
+    const msg = parseOrThrow(MSG_SEND, r, parseMsgSend);
+    if (msg.amount.length !== 1 || !isFeeDenomAmount(buf, msg.amount[0])) {
+      throw sdkError("invalidCoins", `MsgSend must move exactly one ${FEE_DENOM} amount`);
+    }
+    const amount = coinAmount(buf, msg.amount[0]);
+    if (amount === 0n) throw sdkError("invalidCoins", "MsgSend amount must be positive");
+    checkAddress(msg.toAddress, "recipient");
+    return { type: MSG_SEND, signer: msg.fromAddress, to: msg.toAddress, amount };
+  }
+  throw sdkError("txDecode", `unable to resolve type URL ${utf8String(buf, typeUrlStart, typeUrlEnd)}`);
 }
 
 /** The rollup transactions a message carries, in order. */

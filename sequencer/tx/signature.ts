@@ -5,8 +5,18 @@ import secp256k1 from "secp256k1";
 import { hash } from "node:crypto";
 import type { DecodedTx } from "./decode.ts";
 
-function varintLength(n: bigint): number {
+const utf8 = new TextEncoder();
+
+/** Bytes of a varint of `n` (a non-negative number below 2^53 or a bigint). */
+function varintLength(n: number | bigint): number {
   let length = 1;
+  if (typeof n === "number") {
+    while (n >= 0x80) {
+      n = Math.floor(n / 128);
+      length++;
+    }
+    return length;
+  }
   while (n >= 0x80n) {
     n >>= 7n;
     length++;
@@ -14,7 +24,15 @@ function varintLength(n: bigint): number {
   return length;
 }
 
-function writeVarint(out: Uint8Array, at: number, n: bigint): number {
+function writeVarint(out: Uint8Array, at: number, n: number | bigint): number {
+  if (typeof n === "number") {
+    while (n >= 0x80) {
+      out[at++] = (n % 128) | 0x80;
+      n = Math.floor(n / 128);
+    }
+    out[at++] = n;
+    return at;
+  }
   while (n >= 0x80n) {
     out[at++] = Number(n & 0x7fn) | 0x80;
     n >>= 7n;
@@ -23,7 +41,53 @@ function writeVarint(out: Uint8Array, at: number, n: bigint): number {
   return at;
 }
 
-const utf8 = new TextEncoder();
+function writeField(out: Uint8Array, at: number, tag: number, value: Uint8Array): number {
+  if (value.length === 0) return at;
+  out[at++] = tag;
+  at = writeVarint(out, at, value.length);
+  out.set(value, at);
+  return at + value.length;
+}
+
+// The chain id's bytes, for the chain this node runs (one, nearly always).
+let chainIdText = "";
+let chainIdBytes = new Uint8Array(0);
+
+function chainIdUtf8(chainId: string): Uint8Array {
+  if (chainId !== chainIdText) {
+    chainIdBytes = utf8.encode(chainId);
+    chainIdText = chainId;
+  }
+  return chainIdBytes;
+}
+
+function fieldSize(value: Uint8Array): number {
+  return value.length === 0 ? 0 : 1 + varintLength(value.length) + value.length;
+}
+
+function signDocSize(tx: Pick<DecodedTx, "bodyBytes" | "authInfoBytes">, chain: Uint8Array, accountNumber: number | bigint): number {
+  let size = fieldSize(tx.bodyBytes) + fieldSize(tx.authInfoBytes) + fieldSize(chain);
+  if (accountNumber !== 0 && accountNumber !== 0n) size += 1 + varintLength(accountNumber);
+  return size;
+}
+
+function writeSignDoc(out: Uint8Array, tx: Pick<DecodedTx, "bodyBytes" | "authInfoBytes">, chain: Uint8Array, accountNumber: number | bigint): number {
+  let at = writeField(out, 0, 0x0a, tx.bodyBytes);
+  at = writeField(out, at, 0x12, tx.authInfoBytes);
+  at = writeField(out, at, 0x1a, chain);
+  if (accountNumber !== 0 && accountNumber !== 0n) {
+    out[at++] = 0x20;
+    at = writeVarint(out, at, accountNumber);
+  }
+  return at;
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Account numbers as numbers when they fit (nearly always): number varints are cheaper. */
+function smallest(n: bigint): number | bigint {
+  return n <= MAX_SAFE ? Number(n) : n;
+}
 
 /**
  * SignDoc{body_bytes=1, auth_info_bytes=2, chain_id=3, account_number=4}, encoded by hand: this runs
@@ -32,35 +96,36 @@ const utf8 = new TextEncoder();
  */
 export function signDocBytes(tx: Pick<DecodedTx, "bodyBytes" | "authInfoBytes">, chainId: string, accountNumber: bigint): Uint8Array {
   const chain = utf8.encode(chainId);
-  const fields: [number, Uint8Array][] = [
-    [0x0a, tx.bodyBytes],
-    [0x12, tx.authInfoBytes],
-    [0x1a, chain],
-  ];
-  let size = 0;
-  for (const [, value] of fields) if (value.length > 0) size += 1 + varintLength(BigInt(value.length)) + value.length;
-  if (accountNumber !== 0n) size += 1 + varintLength(accountNumber);
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const [tag, value] of fields) {
-    if (value.length === 0) continue;
-    out[at++] = tag;
-    at = writeVarint(out, at, BigInt(value.length));
-    out.set(value, at);
-    at += value.length;
-  }
-  if (accountNumber !== 0n) {
-    out[at++] = 0x20;
-    writeVarint(out, at, accountNumber);
-  }
+  const n = smallest(accountNumber);
+  const out = new Uint8Array(signDocSize(tx, chain, n));
+  writeSignDoc(out, tx, chain, n);
   return out;
+}
+
+// SignDocs are written here and hashed at once, and digests land in `digest`; nothing holds on to
+// either between calls.
+let scratch = new Uint8Array(64 * 1024);
+const digest = Buffer.alloc(32);
+const latin1Write = (Buffer.prototype as unknown as { latin1Write(this: Uint8Array, text: string, offset: number, length: number): number }).latin1Write;
+
+/**
+ * sha256 of the SignDoc, without allocating one; the result is overwritten by the next call. (A
+ * "binary" digest copied into place costs half of a "buffer" one, which allocates off the heap.)
+ */
+function signDocDigest(tx: Pick<DecodedTx, "bodyBytes" | "authInfoBytes">, chainId: string, accountNumber: bigint): Uint8Array {
+  const chain = chainIdUtf8(chainId);
+  const n = smallest(accountNumber);
+  const size = signDocSize(tx, chain, n);
+  if (size > scratch.length) scratch = new Uint8Array(Math.max(size, 2 * scratch.length));
+  const end = writeSignDoc(scratch, tx, chain, n);
+  latin1Write.call(digest, hash("sha256", scratch.subarray(0, end), "binary"), 0, 32);
+  return digest;
 }
 
 export function verifyTxSignature(tx: DecodedTx, chainId: string, accountNumber: bigint): boolean {
   if (!tx.pubKey || tx.signature.length !== 64) return false;
-  const digest = hash("sha256", signDocBytes(tx, chainId, accountNumber), "buffer");
   try {
-    return secp256k1.ecdsaVerify(tx.signature, digest, tx.pubKey);
+    return secp256k1.ecdsaVerify(tx.signature, signDocDigest(tx, chainId, accountNumber), tx.pubKey);
   } catch {
     return false; // malformed key or signature
   }
