@@ -1,0 +1,3 @@
+import { defineSweep } from "./sweep.ts";
+
+defineSweep("seeds 1-120", 1, 120, true);
