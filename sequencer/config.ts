@@ -3,6 +3,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_MEMPOOL_LIMITS, type MempoolLimits } from "./mempool/mempool.ts";
 import { DEFAULT_INDEXED_EVENTS } from "./store/chain-store.ts";
+import type { P2pConfig } from "./consensus/committee.ts";
+import type { TimeoutConfig } from "./consensus/timeouts.ts";
 
 export interface NodeConfig {
   moniker: string;
@@ -20,6 +22,10 @@ export interface NodeConfig {
   mempool: MempoolLimits;
   /** Event attributes (`type.key`) that tx_search can find; tx.hash and tx.height always work. */
   indexedEvents: string[];
+  /** The validator network (used when the genesis has more than one validator). */
+  p2p: P2pConfig;
+  /** Consensus timeouts (CometBFT's defaults); the commit timeout is blockTimeMs. */
+  consensus: Partial<TimeoutConfig>;
 }
 
 export const DEFAULT_CONFIG: NodeConfig = {
@@ -29,6 +35,8 @@ export const DEFAULT_CONFIG: NodeConfig = {
   blockTimeMs: 1000,
   mempool: DEFAULT_MEMPOOL_LIMITS,
   indexedEvents: [...DEFAULT_INDEXED_EVENTS],
+  p2p: { listen: "/ip4/127.0.0.1/tcp/26656", persistentPeers: [], allowlist: [] },
+  consensus: {},
 };
 
 export function homePaths(home: string) {
@@ -41,6 +49,7 @@ export function homePaths(home: string) {
     chainDb: join(home, "data", "chain"),
     privValidatorState: join(home, "data", "priv_validator_state.json"),
     soloWal: join(home, "data", "solo-wal.bin"),
+    consensusWal: join(home, "data", "cs.wal"),
   };
 }
 
@@ -53,6 +62,8 @@ export function loadConfig(home: string): NodeConfig {
     ...file,
     rpc: { ...DEFAULT_CONFIG.rpc, ...file.rpc },
     mempool: { ...DEFAULT_CONFIG.mempool, ...file.mempool },
+    p2p: { ...DEFAULT_CONFIG.p2p, ...file.p2p },
+    consensus: { ...DEFAULT_CONFIG.consensus, ...file.consensus },
   };
 }
 

@@ -7,6 +7,7 @@ import { genesisToJson, type Genesis, type GenesisAccount } from "./genesis.ts";
 import { DEFAULT_PARAMS, type ChainParams } from "./params.ts";
 import { generateKeyFile, keyFromJson, type PrivValidatorKeyJson } from "../cometbft/key-file.ts";
 import type { Ed25519Key } from "../cometbft/ed25519.ts";
+import { loadOrCreateNodeKey, peerIdOfNodeKeyFile } from "./p2p/node-key.ts";
 
 export interface InitOptions {
   home: string;
@@ -54,5 +55,56 @@ export function initHome(o: InitOptions): Genesis {
     accounts: o.accounts ?? [],
   };
   writeGenesis(o.home, genesis);
+  return genesis;
+}
+
+export interface TestnetOptions {
+  /** One home per validator. */
+  homes: string[];
+  chainId: string;
+  accounts?: GenesisAccount[];
+  params?: Partial<ChainParams>;
+  /** Validator i listens for RPC on rpcPort(i) and for p2p on p2pPort(i), on 127.0.0.1. */
+  rpcPort: (i: number) => number;
+  p2pPort: (i: number) => number;
+  blockTimeMs?: number;
+  genesisTimeMs?: number;
+}
+
+/**
+ * A committee of validators on this machine: a key and node key per home, one genesis with every
+ * validator, and configs in which each validator dials all the others and admits only them.
+ */
+export function initTestnet(o: TestnetOptions): Genesis {
+  const members = o.homes.map((home, i) => {
+    if (existsSync(homePaths(home).genesis)) throw new Error(`${homePaths(home).genesis} already exists; choose empty homes or remove them`);
+    const key = initNodeFiles(home);
+    loadOrCreateNodeKey(homePaths(home).nodeKey);
+    return { home, i, key, peerId: peerIdOfNodeKeyFile(homePaths(home).nodeKey) };
+  });
+  const genesis: Genesis = {
+    chainId: o.chainId,
+    genesisTime: timestampFromMs(o.genesisTimeMs ?? Date.now()),
+    initialHeight: 1n,
+    validators: members.map((m) => ({ name: `validator-${m.i}`, pubKey: m.key.publicKey, votingPower: 10n })),
+    params: { ...DEFAULT_PARAMS, ...o.params },
+    accounts: o.accounts ?? [],
+  };
+  for (const m of members) {
+    const config: NodeConfig = {
+      ...DEFAULT_CONFIG,
+      moniker: `validator-${m.i}`,
+      rpc: { ...DEFAULT_CONFIG.rpc, listen: `127.0.0.1:${o.rpcPort(m.i)}` },
+      metricsListen: "",
+      blockTimeMs: o.blockTimeMs ?? DEFAULT_CONFIG.blockTimeMs,
+      p2p: {
+        listen: `/ip4/127.0.0.1/tcp/${o.p2pPort(m.i)}`,
+        persistentPeers: members.filter((p) => p !== m).map((p) => `/ip4/127.0.0.1/tcp/${o.p2pPort(p.i)}/p2p/${p.peerId}`),
+        allowlist: members.filter((p) => p !== m).map((p) => p.peerId),
+      },
+    };
+    writeJson(homePaths(m.home).config, config);
+    writeGenesis(m.home, genesis);
+  }
   return genesis;
 }

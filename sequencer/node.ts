@@ -14,6 +14,7 @@ import { sequencerMetrics, type SequencerMetrics } from "./metrics.ts";
 import { gasUsed } from "./params.ts";
 import { PrivValidator } from "./consensus/privval.ts";
 import { SoloEngine } from "./consensus/solo.ts";
+import { startCommittee, type Committee } from "./consensus/committee.ts";
 import { signReceipt, type Receipt } from "./receipt.ts";
 import { ChainStore, type ChainHead } from "./store/chain-store.ts";
 import { decodeTx } from "./tx/decode.ts";
@@ -54,7 +55,9 @@ export class SequencerNode {
   readonly metrics: SequencerMetrics;
   readonly logger: Logger;
   readonly #events = new EventEmitter<{ committed: [CommittedEvent] }>();
-  readonly #engine: SoloEngine;
+  /** A single validator produces blocks alone; a committee runs BFT over the validator network. */
+  readonly #solo: SoloEngine | undefined;
+  #committee: Committee | undefined;
   readonly #now: () => number;
   /** Receive times not yet on disk, by hex tx hash; flushed in batches off the admission path. */
   readonly #unflushedReceipts = new Map<string, { hash: Uint8Array; receivedAtMs: number }>();
@@ -81,7 +84,7 @@ export class SequencerNode {
     this.mempool = new Mempool(this.config.mempool);
     this.app = new SequencerApp(this.genesis, this.store, this.mempool);
     this.#events.setMaxListeners(0);
-    this.#engine = new SoloEngine({
+    this.#solo = this.#isCommittee() ? undefined : new SoloEngine({
       app: this.app,
       privval: this.privval,
       walPath: homePaths(this.home).soloWal,
@@ -115,14 +118,41 @@ export class SequencerNode {
     return this.app.head;
   }
 
+  #isCommittee(): boolean {
+    return this.genesis.validators.length > 1 || this.config.p2p.persistentPeers.length > 0;
+  }
+
+  /** The validator network's peer id and addresses, when this node is in a committee. */
+  get network(): { peerId: string; addresses: string[] } | undefined {
+    return this.#committee && { peerId: this.#committee.network.peerId, addresses: this.#committee.network.addresses };
+  }
+
   async start(): Promise<void> {
     this.metrics.height.set(this.head.height);
-    await this.#engine.start();
-    this.logger.info({ height: this.head.height, blockTimeMs: this.config.blockTimeMs }, "sequencer started");
+    if (this.#solo) {
+      await this.#solo.start();
+    } else {
+      const paths = homePaths(this.home);
+      this.#committee = await startCommittee({
+        app: this.app,
+        privval: this.privval,
+        nodeKeyPath: paths.nodeKey,
+        walPath: paths.consensusWal,
+        p2p: this.config.p2p,
+        blockTimeMs: this.config.blockTimeMs,
+        timeouts: this.config.consensus,
+        registry: this.metrics.registry,
+        logger: this.logger.child({ module: "consensus" }),
+        onCommit: (head, executed, commit) => this.#committed({ head, executed, commit }),
+        admit: async (tx) => void (await this.checkTx(tx, { fromPeer: true })),
+      });
+    }
+    this.logger.info({ height: this.head.height, blockTimeMs: this.config.blockTimeMs, validators: this.genesis.validators.length }, "sequencer started");
   }
 
   async stop(): Promise<void> {
-    await this.#engine.stop();
+    await this.#solo?.stop();
+    await this.#committee?.stop();
     clearTimeout(this.#receiptFlush);
     await this.#flushReceipts();
     await this.store.close();
@@ -155,7 +185,7 @@ export class SequencerNode {
   }
 
   /** CheckTx: admits a transaction to the mempool and signs its C0 receipt, or says why not. */
-  async checkTx(bytes: Uint8Array): Promise<CheckTxResult> {
+  async checkTx(bytes: Uint8Array, origin: { fromPeer?: boolean } = {}): Promise<CheckTxResult> {
     let hash: string | undefined;
     try {
       const tx = decodeTx(bytes, this.genesis.params);
@@ -168,6 +198,8 @@ export class SequencerNode {
         this.#flushReceipts().catch((error) => this.logger.error({ err: error }, "persisting receipt times failed"));
       }, RECEIPT_FLUSH_MS);
       this.metrics.txsAdmitted.inc({ result: "ok" });
+      // Full mesh: whoever admits a transaction first tells every other validator, once.
+      if (!origin.fromPeer) this.#committee?.gossipTx(bytes);
       return { code: 0, codespace: "", log: "", hash };
     } catch (error) {
       if (!(error instanceof TxError)) throw error;

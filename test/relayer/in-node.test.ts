@@ -53,13 +53,16 @@ describe("relayer in the sequencer node", () => {
     const client = new DaClient({ url: String(da.ready.url), retry: false });
     const headers = await client.subscribeHeaders();
     try {
-      let status: { state: string; da_height?: string; namespace?: string; commitment?: string; tx_height?: string } | undefined;
+      type Status = { state: string; da_height?: string; namespace?: string; commitment?: string; tx_height?: string };
+      let status: Status | undefined;
       for await (const _ of headers) {
-        status = await rpc(url, "metro_da_status", { hash: committed.hash });
-        if (status.state === "posted") break;
+        const current: Status = await rpc(url, "metro_da_status", { hash: committed.hash });
+        status = current;
+        if (current.state === "posted") break;
       }
-      expect(status?.tx_height).toBe(committed.height);
-      const blob = await client.get(Number(status!.da_height), Buffer.from(status!.namespace!, "base64"), Buffer.from(status!.commitment!, "base64"));
+      if (!status) throw new Error("the DA header stream ended before the transaction was posted");
+      expect(status.tx_height).toBe(committed.height);
+      const blob = await client.get(Number(status.da_height), Buffer.from(status.namespace!, "base64"), Buffer.from(status.commitment!, "base64"));
       expect(blob.data.length).toBeGreaterThan(0);
     } finally {
       await headers.cancel();
