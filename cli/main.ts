@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { daCommand } from "./da.ts";
 import { relayerCommand } from "./relayer.ts";
+import { rollupCommand } from "./rollup.ts";
 import { sequencerCommand } from "./sequencer.ts";
 import { userCommands } from "./user.ts";
 
@@ -11,7 +12,8 @@ const program = new Command()
   .showHelpAfterError()
   .addCommand(daCommand())
   .addCommand(sequencerCommand())
-  .addCommand(relayerCommand());
+  .addCommand(relayerCommand())
+  .addCommand(rollupCommand());
 for (const command of userCommands()) program.addCommand(command);
 
 try {

@@ -10,7 +10,7 @@ import { decodeEntry, type RollupEntry } from "../sequencer/block/rollup-data.ts
 import { StateLayer, type StateWrite } from "./state-layer.ts";
 import { plainBytes } from "./plain-bytes.ts";
 import type { BundleRef, StateMachine, StateReader, TxContext, TxOutcome } from "./state-machine.ts";
-import type { BlockRecord, RollupStore } from "./rollup-store.ts";
+import type { BlockRecord, ExtraWrites, RollupStore } from "./rollup-store.ts";
 
 export interface RollupBlockInput {
   rollupHeight: bigint;
@@ -72,8 +72,16 @@ export async function applyBlock<Genesis>(state: StateReader, machine: StateMach
   return { results, writes: block.writes(), txsRoot: merkleRoot(input.entries) };
 }
 
-/** Executes and commits the rollup block that follows the store's head. */
-export async function executeRollupBlock<Genesis>(store: RollupStore, machine: StateMachine<Genesis>, input: RollupBlockInput): Promise<ExecutedRollupBlock> {
+/**
+ * Executes and commits the rollup block that follows the store's head. `extra`, given the block's
+ * results, returns records of the caller's (a tx index, say) to write in the same batch as the block.
+ */
+export async function executeRollupBlock<Genesis>(
+  store: RollupStore,
+  machine: StateMachine<Genesis>,
+  input: RollupBlockInput,
+  extra?: (results: readonly RollupTxResult[]) => ExtraWrites,
+): Promise<ExecutedRollupBlock> {
   const { chain, head } = store;
   if (chain === undefined || head === undefined) throw new Error("the rollup store has no genesis state yet");
   if (input.rollupHeight !== head.height + 1n) throw new RangeError(`rollup block ${input.rollupHeight} does not follow the head at ${head.height}`);
@@ -93,6 +101,7 @@ export async function executeRollupBlock<Genesis>(store: RollupStore, machine: S
       txCount: input.entries.length,
     },
     applied.writes,
+    extra?.(applied.results),
   );
   return { block, results: applied.results };
 }

@@ -2,7 +2,7 @@
 // authenticated state, block execution, lazily derived headers and bundle proofs. See README.md.
 export type { BundleRef, RollupEvent, StateAccess, StateMachine, StateReader, TxContext, TxOutcome } from "./state-machine.ts";
 export { StateLayer, type StateWrite } from "./state-layer.ts";
-export { RollupStore, type BlockToCommit, type BlockRecord, type RollupChain, type RollupStoreOptions } from "./rollup-store.ts";
+export { RollupStore, type BlockToCommit, type BlockRecord, type RollupChain, type RollupStoreOptions, type StoreBatch, type ExtraWrites } from "./rollup-store.ts";
 export { initRollup } from "./genesis.ts";
 export { applyBlock, executeRollupBlock, type AppliedBlock, type ExecutedRollupBlock, type RollupBlockInput, type RollupTxResult } from "./execute-block.ts";
 export { decodeHeader, deriveHeader, encodeHeader, headerHash, HeaderFormatError, type DaLocation, type RollupHeader } from "./header.ts";

@@ -50,7 +50,10 @@ export interface RollupStoreOptions {
 }
 
 type Sublevel = AbstractSublevel<Db, string | Buffer | Uint8Array, Uint8Array, Uint8Array>;
-type Batch = Parameters<ExtraOps>[0];
+/** The LevelDB batch a commit writes; extra operations (on sublevels of the same database) ride in it. */
+export type StoreBatch = Parameters<ExtraOps>[0];
+/** Operations a caller adds to a commit's batch, so they land atomically with the block (e.g. a tx index). */
+export type ExtraWrites = (batch: StoreBatch) => void;
 
 const VIEW = { keyEncoding: "view", valueEncoding: "view" } as const;
 const CHAIN_KEY = new TextEncoder().encode("chain");
@@ -178,23 +181,30 @@ export class RollupStore {
     });
   }
 
-  /** Commits the next block's state changes; `block.height` must be the head's height + 1. */
-  async commitBlock(block: BlockToCommit, writes: readonly StateWrite[]): Promise<BlockRecord> {
+  /**
+   * Commits the next block's state changes; `block.height` must be the head's height + 1. `extra` adds
+   * the caller's own records to the same batch.
+   */
+  async commitBlock(block: BlockToCommit, writes: readonly StateWrite[], extra?: ExtraWrites): Promise<BlockRecord> {
     return this.#withLock(async () => {
       const head = this.#requireHead();
       if (block.height !== head.height + 1n) throw new RangeError(`cannot commit rollup block ${block.height}: the head is at ${head.height}`);
       // The values the block overwrites, read before anything is staged (staged writes would shadow them).
       const previous = await Promise.all(writes.map(({ key }) => this.#readCommitted(key)));
       const undo = encodeUndo(writes, previous);
-      return this.#commit(block, writes, (batch) => batch.put(heightKey(block.height), undo, { sublevel: this.#undo }));
+      return this.#commit(block, writes, (batch) => {
+        batch.put(heightKey(block.height), undo, { sublevel: this.#undo });
+        extra?.(batch);
+      });
     });
   }
 
   /**
    * Puts the state back as it was after block `height` and forgets the blocks above it, so they can be
-   * executed again (the firm data disagreed with what was executed soft). One atomic commit.
+   * executed again (the firm data disagreed with what was executed soft). One atomic commit, which
+   * also carries `extra` (the caller dropping its own records of those blocks).
    */
-  async rollbackTo(height: bigint): Promise<void> {
+  async rollbackTo(height: bigint, extra?: ExtraWrites): Promise<void> {
     await this.#withLock(async () => {
       const head = this.#requireHead();
       if (height > head.height || height < 0n) throw new RangeError(`cannot roll back to height ${height}: the head is at ${head.height}`);
@@ -217,6 +227,7 @@ export class RollupStore {
             batch.del(heightKey(h), { sublevel: this.#undo });
           }
           batch.put(heightKey(height), encodeRecord({ ...target, storeVersion: version }), { sublevel: this.#blocks });
+          extra?.(batch);
         });
         this.#head = { ...target, storeVersion: version };
       } catch (error) {
@@ -249,7 +260,7 @@ export class RollupStore {
   }
 
   /** Stages `writes` and commits them with the block record and `extra` in one batch. Callers hold the lock. */
-  async #commit(block: BlockToCommit, writes: readonly StateWrite[], extra: (batch: Batch) => void): Promise<BlockRecord> {
+  async #commit(block: BlockToCommit, writes: readonly StateWrite[], extra: ExtraWrites): Promise<BlockRecord> {
     let record: BlockRecord | undefined;
     try {
       for (const { key, value } of writes) this.#stage(key, value);

@@ -14,7 +14,8 @@ import { WebSocket } from "ws";
 import { fromBase64, toHexUpper } from "../../cometbft/hash.ts";
 import { parseRfc3339, timestampToMs } from "../../cometbft/time.ts";
 import { CommitVerificationError, verifyCommit } from "../../cometbft/verify-commit.ts";
-import { blockIdOf, decodeBlock, decodeCommit } from "../block/block.ts";
+import type { Commit } from "../../cometbft/vote.ts";
+import { blockIdOf, decodeBlock, decodeCommit, type Block } from "../block/block.ts";
 import type { Genesis } from "../genesis.ts";
 import type { StreamedBlockJson } from "../rpc/block-stream.ts";
 import { sourceBlock, SourceBlockError, type BlockSource, type ChainTip, type SourceBlock } from "./source.ts";
@@ -48,30 +49,33 @@ export function rpcUrls(url: string): { wsUrl: string; httpUrl: string } {
 export function verifyStreamedBlock(json: StreamedBlockJson, genesis: Pick<Genesis, "chainId" | "validators" | "params">): SourceBlock {
   const height = Number(json.height);
   let encoded: Uint8Array;
-  let commitBytes: Uint8Array;
+  let block: Block;
+  let commit: Commit;
   try {
     encoded = fromBase64(json.block);
-    commitBytes = fromBase64(json.commit);
+    block = decodeBlock(encoded);
+    commit = decodeCommit(fromBase64(json.commit));
   } catch (error) {
-    throw new SourceBlockError(`block ${height}: ${(error as Error).message}`);
+    throw new SourceBlockError(`block ${height}: ${(error as Error).message}`, "malformed");
   }
-  const block = decodeBlock(encoded);
-  const commit = decodeCommit(commitBytes);
   const blockId = blockIdOf(block, encoded);
-  if (block.header.chainId !== genesis.chainId) throw new SourceBlockError(`block ${height}: chain id ${JSON.stringify(block.header.chainId)}, expected ${JSON.stringify(genesis.chainId)}`);
-  if (Number(block.header.height) !== height) throw new SourceBlockError(`block ${height}: the block says height ${block.header.height}`);
-  if (json.block_id.hash !== toHexUpper(blockId.hash)) throw new SourceBlockError(`block ${height}: the stream names block ${json.block_id.hash}, the block hashes to ${toHexUpper(blockId.hash)}`);
+  if (block.header.chainId !== genesis.chainId) throw new SourceBlockError(`block ${height}: chain id ${JSON.stringify(block.header.chainId)}, expected ${JSON.stringify(genesis.chainId)}`, "header");
+  if (Number(block.header.height) !== height) throw new SourceBlockError(`block ${height}: the block says height ${block.header.height}`, "header");
+  if (json.block_id?.hash !== toHexUpper(blockId.hash)) throw new SourceBlockError(`block ${height}: the stream names block ${json.block_id?.hash}, the block hashes to ${toHexUpper(blockId.hash)}`, "header");
   try {
     verifyCommit(genesis.chainId, genesis.validators, block.header.height, blockId, commit);
   } catch (error) {
-    if (error instanceof CommitVerificationError) throw new SourceBlockError(`block ${height}: ${error.message}`);
+    if (error instanceof CommitVerificationError) throw new SourceBlockError(`block ${height}: ${error.message}`, "commit");
     throw error;
   }
   return sourceBlock(block, blockId, commit, genesis.params);
 }
 
-/** The raw block stream from one connection, from `fromHeight` until it fails or `signal` aborts. */
-async function* streamFrom(wsUrl: string, fromHeight: number, signal: AbortSignal): AsyncGenerator<StreamedBlockJson> {
+/**
+ * The raw block stream from one connection, from `fromHeight` until it fails or `signal` aborts.
+ * Unverified: pass each block to verifyStreamedBlock (the rollup node's failover feed uses this too).
+ */
+export async function* streamFrom(wsUrl: string, fromHeight: number, signal: AbortSignal): AsyncGenerator<StreamedBlockJson> {
   const socket = new WebSocket(wsUrl, { maxPayload: MAX_MESSAGE_BYTES });
   const queue: { id?: unknown; result?: unknown; error?: { message?: string; data?: string } }[] = [];
   let ended: Error | undefined;
@@ -81,7 +85,12 @@ async function* streamFrom(wsUrl: string, fromHeight: number, signal: AbortSigna
     wake = undefined;
   };
   socket.on("message", (data) => {
-    queue.push(JSON.parse(data.toString()));
+    try {
+      queue.push(JSON.parse(data.toString()));
+    } catch {
+      ended ??= new Error("the block stream sent a message that is not JSON");
+      socket.terminate();
+    }
     if (queue.length >= QUEUE_HIGH) socket.pause();
     poke();
   });

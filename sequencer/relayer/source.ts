@@ -3,7 +3,7 @@
 // chain's store (or the RPC stream's flow control) is the queue, not the relayer's memory.
 import type { BlockID } from "../../cometbft/header.ts";
 import type { Commit } from "../../cometbft/vote.ts";
-import type { Block } from "../block/block.ts";
+import { txsHash, type Block } from "../block/block.ts";
 import { collectRollupData, type BlockRollupData } from "../block/rollup-data.ts";
 import type { ChainParams } from "../params.ts";
 import { decodeTx } from "../tx/decode.ts";
@@ -39,8 +39,17 @@ export interface BlockSource {
   close(): Promise<void>;
 }
 
+/** Which check a block failed: its encoding, its header against the stream, its commit, or its transactions against the header. */
+export type SourceBlockFault = "malformed" | "header" | "commit" | "txs";
+
 export class SourceBlockError extends Error {
   override name = "SourceBlockError";
+  readonly fault: SourceBlockFault;
+
+  constructor(message: string, fault: SourceBlockFault) {
+    super(message);
+    this.fault = fault;
+  }
 }
 
 /**
@@ -49,10 +58,17 @@ export class SourceBlockError extends Error {
  */
 export function sourceBlock(block: Block, blockId: BlockID, commit: Commit, params: ChainParams): SourceBlock {
   const height = Number(block.header.height);
-  const txs = block.txs.map((bytes) => decodeTx(bytes, params));
+  // The commit signs the header only: the transactions are bound to it by data_hash and the rollup roots.
+  if (Buffer.compare(txsHash(block.txs), block.header.dataHash) !== 0) throw new SourceBlockError(`block ${height}: its transactions do not give the data_hash in its header`, "txs");
+  let txs;
+  try {
+    txs = block.txs.map((bytes) => decodeTx(bytes, params));
+  } catch (error) {
+    throw new SourceBlockError(`block ${height}: a transaction does not decode: ${(error as Error).message}`, "txs");
+  }
   const rollupData = collectRollupData(txs);
   if (Buffer.compare(rollupData.rollupTxsRoot, block.header.rollupTxsRoot) !== 0 || Buffer.compare(rollupData.rollupIdsRoot, block.header.rollupIdsRoot) !== 0) {
-    throw new SourceBlockError(`block ${height}: its transactions do not give the rollup roots in its header`);
+    throw new SourceBlockError(`block ${height}: its transactions do not give the rollup roots in its header`, "txs");
   }
   const rollupDataBytes = txs.reduce((n, tx) => n + tx.messages.reduce((m, msg) => m + rollupTxsOf(msg).reduce((k, r) => k + r.data.length, 0), 0), 0);
   return { height, block, blockId, commit, rollupData, rollupDataBytes };

@@ -1,0 +1,39 @@
+// Soft execution: every committed sequencer block, verified by the feed, executed at once, one
+// rollup block per sequencer block. The stream restarts at the node's next height whenever the head
+// moved under it (the firm path executed ahead, or rolled back), and stops while the node is too far
+// ahead of firm, so a paused stream never holds a server's socket.
+import type { Logger } from "pino";
+import { toHexUpper } from "../cometbft/hash.ts";
+import type { RollupMetrics } from "./metrics.ts";
+import type { RollupNode } from "./node.ts";
+import { ValidatorSetChangeError, type SequencerFeed } from "./sequencer-feed.ts";
+
+export interface SoftFollowerOptions {
+  node: RollupNode<any>;
+  feed: SequencerFeed;
+  logger: Logger;
+  metrics: RollupMetrics;
+}
+
+/** Runs until `signal` aborts, or the sequencer's validator set changes (an alarm is raised). */
+export async function followSoft(o: SoftFollowerOptions, signal: AbortSignal): Promise<void> {
+  const { node } = o;
+  while (!signal.aborted) {
+    if (node.softAhead) {
+      o.metrics.softPaused.set(1);
+      o.logger.info({ softHeight: node.softHeight, firmHeight: node.firmHeight, maxSoftAheadBlocks: node.maxSoftAheadBlocks }, "soft execution paused: waiting for firm confirmation");
+      await node.waitForFirm(signal);
+      continue;
+    }
+    o.metrics.softPaused.set(0);
+    try {
+      for await (const block of o.feed(node.nextSoftSequencerHeight, signal)) {
+        if (!(await node.executeSoft(block))) break;
+      }
+    } catch (error) {
+      if (!(error instanceof ValidatorSetChangeError)) throw error;
+      await node.raiseAlarm("validator-set-change", `soft execution stopped: ${error.message}`, { sequencerHeight: error.height, nextValidatorsHash: toHexUpper(error.nextValidatorsHash) });
+      return;
+    }
+  }
+}
