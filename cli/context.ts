@@ -12,6 +12,8 @@ export interface DevnetAccount {
   name: string;
   mnemonic: string;
   address: string;
+  /** The same key's address on each rollup, by secondary chain id. */
+  rollupAddresses?: Record<string, string>;
 }
 
 export interface DevnetRollup {
@@ -29,6 +31,8 @@ export interface DevnetFile {
   relayer?: { metrics?: string };
   rollups: DevnetRollup[];
   accounts: DevnetAccount[];
+  /** How `metro devnet` made this network; a restart uses the same. */
+  settings?: { basePort: number; blockTimeMs: number; daBlockTimeMs: number };
 }
 
 export interface NetworkOptions {

@@ -1,6 +1,7 @@
 // Entry point of the `metro` command: one sub-command per component.
 import { Command } from "commander";
 import { daCommand } from "./da.ts";
+import { devnetCommand } from "./devnet.ts";
 import { relayerCommand } from "./relayer.ts";
 import { rollupCommand } from "./rollup.ts";
 import { sequencerCommand } from "./sequencer.ts";
@@ -10,6 +11,7 @@ const program = new Command()
   .name("metro")
   .description("Metro: a lazy-rollup shared sequencer network on Celestia")
   .showHelpAfterError()
+  .addCommand(devnetCommand())
   .addCommand(daCommand())
   .addCommand(sequencerCommand())
   .addCommand(relayerCommand())

@@ -12,7 +12,7 @@ import { initTestnet } from "../../sequencer/init.ts";
 import { Secp256k1Signer } from "../../sequencer/client/signer.ts";
 import { submitRollupTxMsg } from "../../sequencer/client/registry.ts";
 import { DEFAULT_PARAMS, requiredFee } from "../../sequencer/params.ts";
-import { Supervisor } from "../devnet/supervisor.ts";
+import { Supervisor } from "../../devnet/supervisor.ts";
 import type { BenchReport, BenchRow } from "./report.ts";
 
 const VALIDATORS = 4;

@@ -14,6 +14,10 @@ export interface MetroProcess {
   stderr(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Every JSON line printed so far, the ready line included. */
+  events: Record<string, unknown>[];
+  /** Resolves with the first JSON line (already printed or still to come) that matches. */
+  waitForEvent(match: (event: Record<string, unknown>) => boolean, what: string, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
 /** Starts `metro <args>` and resolves once it prints a JSON line with `event: readyEvent`. */
@@ -22,6 +26,24 @@ export function startMetro(args: string[], readyEvent = "listening", timeoutMs =
   let stderr = "";
   child.stderr!.on("data", (chunk) => (stderr += chunk));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  const events: Record<string, unknown>[] = [];
+  const waiters = new Set<(event: Record<string, unknown>) => void>();
+  const waitForEvent = (match: (event: Record<string, unknown>) => boolean, what: string, timeoutMs = 60_000) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const found = events.find(match);
+      if (found) return resolve(found);
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`metro ${args[0]}: no ${what} within ${timeoutMs} ms; events so far: ${events.map((e) => JSON.stringify(e)).join("\n")}`));
+      }, timeoutMs);
+      const check = (event: Record<string, unknown>) => {
+        if (!match(event)) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve(event);
+      };
+      waiters.add(check);
+    });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
@@ -38,6 +60,8 @@ export function startMetro(args: string[], readyEvent = "listening", timeoutMs =
       } catch {
         return;
       }
+      events.push(parsed);
+      for (const waiter of [...waiters]) waiter(parsed);
       if (parsed.event !== readyEvent) return;
       clearTimeout(timer);
       resolve({
@@ -45,6 +69,8 @@ export function startMetro(args: string[], readyEvent = "listening", timeoutMs =
         ready: parsed,
         stderr: () => stderr,
         exited,
+        events,
+        waitForEvent,
         async kill(signal: NodeJS.Signals = "SIGTERM") {
           if (child.exitCode === null && child.signalCode === null) child.kill(signal);
           await exited;
