@@ -1,35 +1,75 @@
-// The store's LevelDB layout: database keys and the byte encoding of nodes and refs.
+// The store's LevelDB layout: database keys, and the byte format of pages and root records.
 //
-//   prefix 'n' version:u64 depth:u16 path:ceil(depth/8) bytes  -> node   (path bits past depth are 0)
-//   prefix 'r' version:u64                                     -> ref to that version's root
-//   prefix 's' version:u64                                     -> node keys (sans prefix) made stale by that version
+//   prefix 'n' version:u64 depth:u16 path:ceil(depth/8) bytes  -> page    (path bits past depth are 0)
+//   prefix 'r' version:u64                                     -> root record of that version
+//   prefix 's' version:u64                                     -> page keys (sans prefix) made stale by that version
 //   prefix 'v' keyHash                                         -> latest committed value
 //
-// Big-endian versions make a commit's nodes one contiguous, ascending key range (cheap for
+// Big-endian versions make a commit's pages one contiguous, ascending key range (cheap for
 // LevelDB to ingest) and let the latest version be found with one reverse seek over 'r'.
-import { EMPTY, type Node, type NodeAddress, type Ref } from "./tree.ts";
+//
+// A page holds the nodes below one internal node R at a depth divisible by PAGE_LEVELS: R's two
+// children, each written as a slot, pre-order, down to the sub-pages PAGE_LEVELS levels below R.
+//
+//   slot := 0x00                                    empty subtree
+//         | 0x01 keyHash valueHash                  a leaf (65 bytes)
+//         | 0x02 slot slot                          an internal node inside the page (1 byte)
+//         | 0x03 version:varint hash                a sub-page's root: an internal node PAGE_LEVELS below R
+//
+// As in the JMT, a page stores no hashes but those of the sub-pages below it: loading a page
+// recomputes the hashes of its leaves and internal nodes (at most 2^(L+1) - 2 of them; the tree's
+// nodes stay in memory once loaded) and checks that they lead to the hash R is referenced by.
+// Storing them would nearly double the bytes a commit writes.
+//
+// A root record is a slot too: 0x00 (the empty tree), 0x01 keyHash valueHash (a tree of one key),
+// or 0x03 version:u64 hash (the root page: an internal node at depth 0).
+import { EMPTY_ROOT, hashInternal, hashLeaf, type Hash } from "./hash.ts";
 
-const NODE = 0x6e; // 'n'
+/** Levels of the binary tree per stored page: pages are rooted at depths 0, 4, 8, … */
+export const PAGE_LEVELS = 4;
+
+const PAGE = 0x6e; // 'n'
 const ROOT = 0x72; // 'r'
 const STALE = 0x73; // 's'
 const VALUE = 0x76; // 'v'
 
-// The first byte of a node, and of a ref to one.
-const KIND_EMPTY = 0;
-const KIND_LEAF = 1;
-const KIND_INTERNAL = 2;
-const REF_STORED_BYTES = 1 + 8 + 32;
+export const SLOT_EMPTY = 0;
+export const SLOT_LEAF = 1;
+export const SLOT_INTERNAL = 2;
+export const SLOT_PAGE = 3;
+export const LEAF_SLOT_BYTES = 1 + 64;
+const MAX_VARINT_BYTES = 8; // versions are below 2^53
+const ROOT_PAGE_BYTES = 1 + 8 + 32;
+/** The largest page: 2^L - 2 internal nodes (R is not stored) and 2^L leaves or sub-pages below them. */
+export const MAX_PAGE_BYTES = (1 << PAGE_LEVELS) - 2 + (1 << PAGE_LEVELS) * Math.max(LEAF_SLOT_BYTES, 1 + MAX_VARINT_BYTES + 32);
 
-export function nodeKey(prefix: Uint8Array, at: NodeAddress): Uint8Array {
-  const pathBytes = (at.depth + 7) >> 3;
-  const key = new Uint8Array(prefix.length + 1 + 8 + 2 + pathBytes);
-  let offset = writeTag(key, prefix, NODE);
-  offset = writeU64(key, offset, at.version);
-  key[offset++] = at.depth >> 8;
-  key[offset++] = at.depth & 0xff;
-  key.set(at.path.subarray(0, pathBytes), offset);
-  // Zero the bits past `depth`: callers pass any key hash that lies under the node.
-  if (at.depth & 7) key[key.length - 1] &= 0xff << (8 - (at.depth & 7));
+export function pageKeyLength(prefix: Uint8Array, depth: number): number {
+  return prefix.length + 1 + 8 + 2 + ((depth + 7) >> 3);
+}
+
+/**
+ * Writes the key of the page written by `version` at `depth` into `out` at `offset` and returns the
+ * offset after it. Its path is the first `depth` bits of the key hash at `path[pathOffset..]`, any
+ * key hash under the page.
+ */
+export function writePageKey(out: Uint8Array, offset: number, prefix: Uint8Array, version: number, depth: number, path: Uint8Array, pathOffset: number): number {
+  const pathBytes = (depth + 7) >> 3;
+  out.set(prefix, offset);
+  offset += prefix.length;
+  out[offset++] = PAGE;
+  offset = writeU64(out, offset, version);
+  out[offset++] = depth >> 8;
+  out[offset++] = depth & 0xff;
+  for (let i = 0; i < pathBytes; i++) out[offset + i] = path[pathOffset + i];
+  offset += pathBytes;
+  // Zero the bits past `depth`.
+  if (depth & 7) out[offset - 1] &= 0xff << (8 - (depth & 7));
+  return offset;
+}
+
+export function pageKey(prefix: Uint8Array, version: number, depth: number, path: Uint8Array, pathOffset = 0): Uint8Array {
+  const key = new Uint8Array(pageKeyLength(prefix, depth));
+  writePageKey(key, 0, prefix, version, depth, path, pathOffset);
   return key;
 }
 
@@ -41,9 +81,12 @@ export function staleKey(prefix: Uint8Array, version: number): Uint8Array {
   return versionKey(prefix, STALE, version);
 }
 
-export function valueKey(prefix: Uint8Array, keyHash: Uint8Array): Uint8Array {
-  const key = new Uint8Array(prefix.length + 1 + keyHash.length);
-  key.set(keyHash, writeTag(key, prefix, VALUE));
+/** The key of a value; `keyHash` is a latin1 digest (see Digest in hash.ts). */
+export function valueKey(prefix: Uint8Array, keyHash: string): Uint8Array {
+  const key = Buffer.allocUnsafe(prefix.length + 1 + 32);
+  key.set(prefix);
+  key[prefix.length] = VALUE;
+  key.write(keyHash, prefix.length + 1, "latin1");
   return key;
 }
 
@@ -52,45 +95,7 @@ export function versionOfKey(prefix: Uint8Array, key: Uint8Array): number {
   return readU64(key, prefix.length + 1);
 }
 
-export function encodeNode(node: Node): Uint8Array {
-  if (node.kind === "leaf") {
-    const bytes = new Uint8Array(1 + 64);
-    bytes[0] = KIND_LEAF;
-    bytes.set(node.keyHash, 1);
-    bytes.set(node.valueHash, 33);
-    return bytes;
-  }
-  const bytes = new Uint8Array(1 + refLength(node.left) + refLength(node.right));
-  bytes[0] = KIND_INTERNAL;
-  writeRef(bytes, writeRef(bytes, 1, node.left), node.right);
-  return bytes;
-}
-
-export function decodeNode(bytes: Uint8Array): Node {
-  if (bytes[0] === KIND_LEAF && bytes.length === 65) {
-    return { kind: "leaf", keyHash: plainView(bytes, 1, 32), valueHash: plainView(bytes, 33, 32) };
-  }
-  if (bytes[0] === KIND_INTERNAL) {
-    const left = readRef(bytes, 1);
-    const right = readRef(bytes, 1 + refLength(left));
-    if (1 + refLength(left) + refLength(right) === bytes.length) return { kind: "internal", left, right };
-  }
-  throw new Error("corrupt tree node");
-}
-
-export function encodeRef(ref: Ref): Uint8Array {
-  const bytes = new Uint8Array(refLength(ref));
-  writeRef(bytes, 0, ref);
-  return bytes;
-}
-
-export function decodeRef(bytes: Uint8Array): Ref {
-  const ref = readRef(bytes, 0);
-  if (refLength(ref) !== bytes.length) throw new Error("corrupt root record");
-  return ref;
-}
-
-/** Node keys (without the store's prefix), each preceded by its length. */
+/** Page keys (without the store's prefix), each preceded by its length. */
 export function encodeKeyList(keys: readonly Uint8Array[]): Uint8Array {
   const bytes = new Uint8Array(keys.reduce((sum, key) => sum + 1 + key.length, 0));
   let offset = 0;
@@ -108,52 +113,112 @@ export function decodeKeyList(bytes: Uint8Array): Uint8Array[] {
   return keys;
 }
 
+/** A version's root as its record holds it. */
+export type RootRecord =
+  | { readonly kind: "empty" }
+  | { readonly kind: "leaf"; readonly keyHash: Hash; readonly valueHash: Hash }
+  | { readonly kind: "page"; readonly version: number; readonly hash: Hash };
+
+export function encodeRootRecord(root: RootRecord): Uint8Array {
+  if (root.kind === "empty") return Uint8Array.of(SLOT_EMPTY);
+  if (root.kind === "leaf") {
+    const bytes = new Uint8Array(LEAF_SLOT_BYTES);
+    bytes[0] = SLOT_LEAF;
+    bytes.set(root.keyHash, 1);
+    bytes.set(root.valueHash, 33);
+    return bytes;
+  }
+  const bytes = new Uint8Array(ROOT_PAGE_BYTES);
+  bytes[0] = SLOT_PAGE;
+  writeU64(bytes, 1, root.version);
+  bytes.set(root.hash, 9);
+  return bytes;
+}
+
+export function decodeRootRecord(bytes: Uint8Array): RootRecord {
+  if (bytes.length === 1 && bytes[0] === SLOT_EMPTY) return { kind: "empty" };
+  if (bytes.length === LEAF_SLOT_BYTES && bytes[0] === SLOT_LEAF) return { kind: "leaf", keyHash: copy32(bytes, 1), valueHash: copy32(bytes, 33) };
+  if (bytes.length === ROOT_PAGE_BYTES && bytes[0] === SLOT_PAGE) return { kind: "page", version: readU64(bytes, 1), hash: copy32(bytes, 9) };
+  throw new Error("corrupt root record");
+}
+
+export function rootRecordHash(root: RootRecord): Hash {
+  if (root.kind === "empty") return EMPTY_ROOT;
+  return root.kind === "leaf" ? hashLeaf(root.keyHash, root.valueHash) : root.hash;
+}
+
+/** The offset after the slot at `offset` (and everything under it) in `page`. */
+export function skipSlot(page: Uint8Array, offset: number): number {
+  switch (page[offset]) {
+    case SLOT_EMPTY:
+      return offset + 1;
+    case SLOT_LEAF:
+      return offset + LEAF_SLOT_BYTES;
+    case SLOT_INTERNAL:
+      return skipSlot(page, skipSlot(page, offset + 1));
+    case SLOT_PAGE:
+      return readVarint(page, offset + 1).end + 32;
+    default:
+      throw new Error("corrupt tree page");
+  }
+}
+
+/** The hash of the subtree the slot at `offset` in `page` holds (for proofs of versions not in memory). */
+export function slotHash(page: Uint8Array, offset: number): Hash {
+  switch (page[offset]) {
+    case SLOT_EMPTY:
+      return EMPTY_ROOT;
+    case SLOT_LEAF:
+      return hashLeaf(page.subarray(offset + 1, offset + 33), page.subarray(offset + 33, offset + 65));
+    case SLOT_INTERNAL: {
+      const right = skipSlot(page, offset + 1);
+      return hashInternal(slotHash(page, offset + 1), slotHash(page, right));
+    }
+    case SLOT_PAGE: {
+      return copy32(page, readVarint(page, offset + 1).end);
+    }
+    default:
+      throw new Error("corrupt tree page");
+  }
+}
+
+/** LEB128; versions are below 2^53. Returns the offset after it. */
+export function writeVarint(bytes: Uint8Array, offset: number, value: number): number {
+  while (value >= 0x80) {
+    bytes[offset++] = (value % 0x80) | 0x80;
+    value = Math.floor(value / 0x80);
+  }
+  bytes[offset++] = value;
+  return offset;
+}
+
+export function readVarint(bytes: Uint8Array, offset: number): { value: number; end: number } {
+  let value = 0;
+  for (let scale = 1, i = 0; i < MAX_VARINT_BYTES && offset < bytes.length; i++, scale *= 0x80) {
+    const byte = bytes[offset++];
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) return { value, end: offset };
+  }
+  throw new Error("corrupt tree page");
+}
+
+/** A plain Uint8Array copy of 32 bytes of `bytes` (LevelDB hands out Buffers, whose slice() is a view). */
+function copy32(bytes: Uint8Array, offset: number): Hash {
+  const copy = new Uint8Array(32);
+  copy.set(bytes.subarray(offset, offset + 32));
+  return copy;
+}
+
 function versionKey(prefix: Uint8Array, tag: number, version: number): Uint8Array {
   const key = new Uint8Array(prefix.length + 1 + 8);
-  writeU64(key, writeTag(key, prefix, tag), version);
+  key.set(prefix);
+  key[prefix.length] = tag;
+  writeU64(key, prefix.length + 1, version);
   return key;
 }
 
-function writeTag(key: Uint8Array, prefix: Uint8Array, tag: number): number {
-  key.set(prefix);
-  key[prefix.length] = tag;
-  return prefix.length + 1;
-}
-
-function refLength(ref: Ref): number {
-  return ref.kind === "empty" ? 1 : REF_STORED_BYTES;
-}
-
-function writeRef(bytes: Uint8Array, offset: number, ref: Ref): number {
-  if (ref.kind === "empty") {
-    bytes[offset] = KIND_EMPTY;
-    return offset + 1;
-  }
-  bytes[offset] = ref.kind === "leaf" ? KIND_LEAF : KIND_INTERNAL;
-  writeU64(bytes, offset + 1, ref.version);
-  bytes.set(ref.hash, offset + 9);
-  return offset + REF_STORED_BYTES;
-}
-
-function readRef(bytes: Uint8Array, offset: number): Ref {
-  const kind = bytes[offset];
-  // Decoding to the shared EMPTY object matters: the core detects an unchanged child by identity.
-  if (kind === KIND_EMPTY) return EMPTY;
-  if ((kind !== KIND_LEAF && kind !== KIND_INTERNAL) || offset + REF_STORED_BYTES > bytes.length) throw new Error("corrupt tree ref");
-  return {
-    kind: kind === KIND_LEAF ? "leaf" : "internal",
-    version: readU64(bytes, offset + 1),
-    hash: plainView(bytes, offset + 9, 32),
-  };
-}
-
-/** A plain Uint8Array over part of `bytes`, which LevelDB hands out as a Buffer (see sha256 in hash.ts). */
-function plainView(bytes: Uint8Array, offset: number, length: number): Uint8Array {
-  return new Uint8Array(bytes.buffer, bytes.byteOffset + offset, length);
-}
-
 // Versions are below 2^53, so the high word fits a double exactly.
-function writeU64(bytes: Uint8Array, offset: number, value: number): number {
+export function writeU64(bytes: Uint8Array, offset: number, value: number): number {
   writeU32(bytes, offset, Math.floor(value / 2 ** 32));
   writeU32(bytes, offset + 4, value >>> 0);
   return offset + 8;
@@ -166,7 +231,7 @@ function writeU32(bytes: Uint8Array, offset: number, value: number): void {
   bytes[offset + 3] = value;
 }
 
-function readU64(bytes: Uint8Array, offset: number): number {
+export function readU64(bytes: Uint8Array, offset: number): number {
   return readU32(bytes, offset) * 2 ** 32 + readU32(bytes, offset + 4);
 }
 

@@ -1,10 +1,10 @@
 // The LevelDB edge: keeps the tree of merkle-store/tree.ts in a Level database, stages writes
 // between commits, and commits each version in one atomic batch.
 import type { AbstractChainedBatch, AbstractLevel } from "abstract-level";
-import { decodeKeyList, decodeNode, decodeRef, encodeKeyList, encodeNode, encodeRef, nodeKey, rootKey, staleKey, valueKey, versionOfKey } from "./codec.ts";
-import { hashKey, hashValue } from "./hash.ts";
+import { decodeKeyList, decodeRootRecord, encodeKeyList, rootKey, rootRecordHash, staleKey, valueKey, versionOfKey, type RootRecord } from "./codec.ts";
+import { EMPTY_ROOT, digest, hashKey, type Digest } from "./hash.ts";
 import type { Proof } from "./proof.ts";
-import { EMPTY, applyUpdates, proveKeyHash, refHash, type Node, type NodeAddress, type NodeReader, type Ref, type Update } from "./tree.ts";
+import { Tree, provePast, type PageReader, type TreeChange, type Update } from "./tree.ts";
 
 /**
  * A Level database, or a sublevel of one; the store keeps its entries under the sublevel's prefix.
@@ -15,13 +15,22 @@ export type Db = AbstractLevel<string | Buffer | Uint8Array, any, any>;
 export interface StoreOptions {
   /** fsync every commit, so that a committed version also survives power loss (a crashed process loses nothing either way). Default false. */
   readonly sync?: boolean;
+  /**
+   * How many tree nodes of the latest version to keep in memory, roughly: past it, whole pages are
+   * evicted, least recently used first. A node takes about 60 bytes (an internal node 48, a leaf
+   * 96). Default 2^21, which holds all of a tree of a million keys (about 130 MB); 0 keeps only
+   * what a commit needs while it runs.
+   */
+  readonly cacheNodes?: number;
 }
 
 export interface CommitResult {
   readonly version: number;
   readonly root: Uint8Array;
-  /** Tree nodes the commit wrote, which is also how many node hashes it computed. */
+  /** Tree nodes the commit built, which is also how many node hashes it computed. */
   readonly nodesWritten: number;
+  /** The LevelDB entries those nodes were written in (pages of PAGE_LEVELS levels). */
+  readonly pagesWritten: number;
 }
 
 /**
@@ -32,31 +41,34 @@ export interface CommitResult {
 export type ExtraOps = (batch: AbstractChainedBatch<Db, any, any>, commit: CommitResult) => void;
 
 interface StagedWrite {
-  readonly keyHash: Uint8Array;
+  readonly keyHash: Digest;
   readonly value: Uint8Array | undefined;
 }
 
 const VIEW = { keyEncoding: "view", valueEncoding: "view" } as const;
-const NO_PREFIX = new Uint8Array(0);
+const DEFAULT_CACHE_NODES = 2 ** 21;
+const STAGING_CHUNK = 64 * 1024;
 
 export class MerkleStore {
   readonly #db: Db;
   readonly #prefix: Uint8Array;
   readonly #sync: boolean;
-  readonly #reader: NodeReader;
+  readonly #reader: PageReader;
+  readonly #tree: Tree;
   #version: number;
-  #root: Ref;
-  /** Writes since the last commit, by hex key hash. */
-  readonly #staged = new Map<string, StagedWrite>();
+  /** Writes since the last commit, by key hash. */
+  readonly #staged = new Map<Digest, StagedWrite>();
+  #chunk = new Uint8Array(0);
+  #chunkOffset = 0;
   #committing = false;
 
-  private constructor(db: Db, prefix: Uint8Array, options: StoreOptions, version: number, root: Ref) {
+  private constructor(db: Db, prefix: Uint8Array, options: StoreOptions, version: number, root: RootRecord) {
     this.#db = db;
     this.#prefix = prefix;
     this.#sync = options.sync ?? false;
-    this.#reader = new BatchedNodeReader(db, prefix);
+    this.#reader = new LevelPageReader(db);
+    this.#tree = new Tree(prefix, this.#reader, { capacity: options.cacheNodes ?? DEFAULT_CACHE_NODES }, root);
     this.#version = version;
-    this.#root = root;
   }
 
   /** Opens the store kept in `db` (a Level database or a sublevel), at its latest committed version. */
@@ -69,8 +81,8 @@ export class MerkleStore {
     const latest = await root.iterator({ gte: rootKey(prefix, 0), lte: rootKey(prefix, Number.MAX_SAFE_INTEGER), reverse: true, limit: 1, ...VIEW }).all();
     const [key, value] = latest[0] ?? [];
     return key === undefined || value === undefined
-      ? new MerkleStore(root, prefix, options, 0, EMPTY)
-      : new MerkleStore(root, prefix, options, versionOfKey(prefix, key), decodeRef(value));
+      ? new MerkleStore(root, prefix, options, 0, { kind: "empty" })
+      : new MerkleStore(root, prefix, options, versionOfKey(prefix, key), decodeRootRecord(value));
   }
 
   /** The latest committed version: 0 before the first commit, then 1, 2, … */
@@ -80,16 +92,16 @@ export class MerkleStore {
 
   /** The value of `key` with the staged writes applied over the latest committed version. */
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    const keyHash = hashKey(key);
-    const staged = this.#staged.get(toHex(keyHash));
+    const keyHash = digest(key);
+    const staged = this.#staged.get(keyHash);
     if (staged !== undefined) return staged.value;
     const value = await this.#db.get(valueKey(this.#prefix, keyHash), VIEW);
     return value === undefined ? undefined : plain(value);
   }
 
-  /** Stages `key` = `value` for the next commit. */
+  /** Stages `key` = `value` (a copy) for the next commit. */
   set(key: Uint8Array, value: Uint8Array): void {
-    this.#stage(key, new Uint8Array(value));
+    this.#stage(key, this.#copyStaged(value));
   }
 
   /** Stages the deletion of `key` (a no-op if it is absent) for the next commit. */
@@ -105,39 +117,48 @@ export class MerkleStore {
 
   /** The root hash of `version` (default: the latest). Version 0 is the empty tree, EMPTY_ROOT. */
   async root(version: number = this.#version): Promise<Uint8Array> {
-    return refHash(await this.#rootRef(version));
+    if (version === this.#version) return this.#tree.rootHash;
+    const record = await this.#rootRecord(version);
+    return record === undefined ? EMPTY_ROOT.slice() : rootRecordHash(record);
   }
 
   /** A proof of `key`'s value, or of its absence, in committed `version` (default: the latest); staged writes are not seen. */
   async prove(key: Uint8Array, version: number = this.#version): Promise<Proof> {
-    return proveKeyHash(this.#reader, await this.#rootRef(version), hashKey(key));
+    const keyHash = hashKey(key);
+    if (version === this.#version) {
+      // The tree in memory, unless a commit or an eviction changes it while a page is read.
+      const proof = await this.#tree.prove(keyHash);
+      if (!this.#committing) this.#tree.trim();
+      if (proof !== undefined) return proof;
+    }
+    const record = await this.#rootRecord(version);
+    return record === undefined ? { siblings: [] } : provePast(this.#reader, this.#prefix, record, keyHash);
   }
 
   /**
-   * Makes the staged writes version `version + 1`. Its tree nodes, values, stale-node list and
+   * Makes the staged writes version `version + 1`. Its tree pages, values, stale-page list and
    * root record, plus whatever `extraOps` adds, go to LevelDB in one batch, which LevelDB applies
    * atomically: after a crash the store is at the previous version or at this one, never between.
    */
   async commit(extraOps?: ExtraOps): Promise<CommitResult> {
     this.#assertNotCommitting();
     this.#committing = true;
+    let change: TreeChange | undefined;
     try {
-      const staged = [...this.#staged].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, write]) => write);
-      const updates: Update[] = staged.map(({ keyHash, value }) => ({ keyHash, valueHash: value === undefined ? undefined : hashValue(value) }));
+      const staged = [...this.#staged.values()].sort((a, b) => (a.keyHash < b.keyHash ? -1 : 1));
+      const updates: Update[] = staged.map(({ keyHash, value }) => ({ keyHash, valueHash: value === undefined ? undefined : digest(value) }));
       const version = this.#version + 1;
-      const change = await applyUpdates(this.#reader, this.#root, updates, version);
-      const result: CommitResult = { version, root: refHash(change.root), nodesWritten: change.writes.length };
+      change = await this.#tree.apply(updates, version);
+      const result: CommitResult = { version, root: change.root, nodesWritten: change.nodes, pagesWritten: change.pages.length };
 
       const batch = this.#db.batch();
-      for (const { at, node } of change.writes) batch.put(nodeKey(this.#prefix, at), encodeNode(node), VIEW);
-      if (change.stale.length > 0) {
-        batch.put(staleKey(this.#prefix, version), encodeKeyList(change.stale.map((at) => nodeKey(NO_PREFIX, at))), VIEW);
-      }
+      for (const { key, value } of change.pages) batch.put(key, value, VIEW);
+      if (change.stale.length > 0) batch.put(staleKey(this.#prefix, version), encodeKeyList(change.stale), VIEW);
       for (const { keyHash, value } of staged) {
         if (value === undefined) batch.del(valueKey(this.#prefix, keyHash), VIEW);
         else batch.put(valueKey(this.#prefix, keyHash), value, VIEW);
       }
-      batch.put(rootKey(this.#prefix, version), encodeRef(change.root), VIEW);
+      batch.put(rootKey(this.#prefix, version), change.rootRecord, VIEW);
       try {
         extraOps?.(batch, result);
       } catch (error) {
@@ -146,28 +167,31 @@ export class MerkleStore {
       }
       await batch.write({ sync: this.#sync });
 
+      this.#tree.adopt(change);
+      change = undefined;
       this.#version = version;
-      this.#root = change.root;
       this.#staged.clear();
       return result;
     } finally {
+      if (change !== undefined) this.#tree.discard(change);
       this.#committing = false;
+      this.#tree.trim();
     }
   }
 
   /**
-   * Deletes what only versions before `beforeVersion` need: their root records and the nodes that
+   * Deletes what only versions before `beforeVersion` need: their root records and the pages that
    * later versions replaced. Versions from `beforeVersion` on stay readable and provable.
    */
   async prune(beforeVersion: number): Promise<void> {
     if (!Number.isSafeInteger(beforeVersion) || beforeVersion < 0 || beforeVersion > this.#version) {
       throw new RangeError(`cannot prune before version ${beforeVersion}: the latest is ${this.#version}`);
     }
-    // Root records go first, in one batch: once they are gone no reader can reach the nodes
+    // Root records go first, in one batch: once they are gone no reader can reach the pages
     // deleted next, so a crash part-way leaves a consistent store that the next prune finishes.
     const roots = await this.#db.keys({ gte: rootKey(this.#prefix, 1), lt: rootKey(this.#prefix, beforeVersion), ...VIEW }).all();
     await this.#db.batch(roots.map((key) => ({ type: "del" as const, key, ...VIEW })));
-    // A node made stale by version v is used by versions before v only.
+    // A page made stale by version v is used by versions before v only.
     const staleLists = this.#db.iterator({ gte: staleKey(this.#prefix, 1), lte: staleKey(this.#prefix, beforeVersion), ...VIEW });
     for await (const [key, list] of staleLists) {
       const batch = this.#db.batch();
@@ -177,21 +201,37 @@ export class MerkleStore {
     }
   }
 
-  async #rootRef(version: number): Promise<Ref> {
-    if (version === this.#version) return this.#root;
+  /** The root record of committed `version`; undefined for version 0, the empty tree. */
+  async #rootRecord(version: number): Promise<RootRecord | undefined> {
     if (!Number.isSafeInteger(version) || version < 0 || version > this.#version) {
       throw new RangeError(`no version ${version}: the latest is ${this.#version}`);
     }
-    if (version === 0) return EMPTY;
+    if (version === 0) return undefined;
     const record = await this.#db.get(rootKey(this.#prefix, version), VIEW);
     if (record === undefined) throw new RangeError(`version ${version} was pruned`);
-    return decodeRef(record);
+    return decodeRootRecord(record);
+  }
+
+  /**
+   * A copy of `value`, carved from a chunk shared by the staged values: a block's worth of small
+   * separately allocated arrays costs more than hashing them (allocations outside the JS heap).
+   */
+  #copyStaged(value: Uint8Array): Uint8Array {
+    if (value.length > STAGING_CHUNK / 16) return new Uint8Array(value);
+    if (this.#chunkOffset + value.length > this.#chunk.length) {
+      this.#chunk = new Uint8Array(STAGING_CHUNK);
+      this.#chunkOffset = 0;
+    }
+    const copy = this.#chunk.subarray(this.#chunkOffset, this.#chunkOffset + value.length);
+    copy.set(value);
+    this.#chunkOffset += value.length;
+    return copy;
   }
 
   #stage(key: Uint8Array, value: Uint8Array | undefined): void {
     this.#assertNotCommitting();
-    const keyHash = hashKey(key);
-    this.#staged.set(toHex(keyHash), { keyHash, value });
+    const keyHash = digest(key);
+    this.#staged.set(keyHash, { keyHash, value });
   }
 
   #assertNotCommitting(): void {
@@ -199,49 +239,24 @@ export class MerkleStore {
   }
 }
 
-/**
- * Reads nodes for the core. The core walks the tree depth by depth, asking for many nodes at once
- * (all of one depth, in parallel branches); queueing those reads and sending them as one getMany
- * per turn of the event loop costs one LevelDB round trip per depth instead of one per node.
- */
-class BatchedNodeReader implements NodeReader {
+/** Reads pages with one getMany per call: the core asks for all the pages of one level at once. */
+class LevelPageReader implements PageReader {
   readonly #db: Db;
-  readonly #prefix: Uint8Array;
-  #queue: { key: Uint8Array; at: NodeAddress; resolve: (node: Node) => void; reject: (error: unknown) => void }[] = [];
 
-  constructor(db: Db, prefix: Uint8Array) {
+  constructor(db: Db) {
     this.#db = db;
-    this.#prefix = prefix;
   }
 
-  read(at: NodeAddress): Promise<Node> {
-    return new Promise((resolve, reject) => {
-      // setImmediate runs after the microtasks, i.e. after every branch that could ask has asked.
-      if (this.#queue.push({ key: nodeKey(this.#prefix, at), at, resolve, reject }) === 1) setImmediate(() => void this.#flush());
+  async readPages(keys: readonly Uint8Array[]): Promise<Uint8Array[]> {
+    const values = await this.#db.getMany(keys as Uint8Array[], VIEW);
+    return values.map((value) => {
+      if (value === undefined) throw new Error("tree page missing: pruned or corrupt");
+      return value;
     });
-  }
-
-  async #flush(): Promise<void> {
-    const queue = this.#queue;
-    this.#queue = [];
-    try {
-      const values = await this.#db.getMany(queue.map(({ key }) => key), VIEW);
-      queue.forEach(({ at, resolve, reject }, i) => {
-        const value = values[i];
-        if (value === undefined) reject(new Error(`tree node missing at version ${at.version}, depth ${at.depth}: pruned or corrupt`));
-        else resolve(decodeNode(value));
-      });
-    } catch (error) {
-      for (const { reject } of queue) reject(error);
-    }
   }
 }
 
 /** LevelDB hands out Buffers; the store's values and hashes are plain Uint8Arrays (see sha256 in hash.ts). */
 function plain(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
 }

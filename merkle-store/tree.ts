@@ -1,263 +1,851 @@
-// The pure core: a versioned binary sparse Merkle tree over 256-bit key hashes, with every subtree
-// that holds no leaf replaced by EMPTY_ROOT and every subtree that holds exactly one leaf replaced
-// by that leaf. A leaf therefore sits at the shortest prefix of its key hash that no other key
-// shares, the tree is ~log2(n) deep, and its shape depends only on the set of keys, never on the
-// order of insertion.
+// The core: a versioned binary sparse Merkle tree over 256-bit key hashes, with every subtree that
+// holds no leaf replaced by EMPTY_ROOT and every subtree that holds exactly one leaf replaced by
+// that leaf. A leaf therefore sits at the shortest prefix of its key hash that no other key shares,
+// the tree is ~log2(n) deep, and its shape depends only on the set of keys, never on the order of
+// insertion.
 //
-// Storage is abstract: nodes are read through a NodeReader by address (version, depth, path), and
-// an update returns the nodes to write and the addresses it made stale instead of writing them.
-import { EMPTY_ROOT, bitAt, compareBytes, equalBytes, hashInternal, hashLeaf, type Hash } from "./hash.ts";
+// The latest version's tree is held in memory, as much of it as has been loaded (and not evicted),
+// in typed arrays rather than in one object per node: a commit at 100k keys builds ~9 nodes per
+// updated key, and objects (a node, its hash) cost more in allocation, garbage collection and cache
+// misses than the hashing itself. Nodes are numbered; a reference to a subtree is a number:
+//
+//   0       the empty subtree
+//   id > 0  internal node `id`: a 64-byte record of its children, its page's version if it is a
+//           page root, and its hash
+//   -id < 0 leaf `id`: its key hash and value hash (64 bytes), and its hash in a second array
+//
+// Storage is pages of PAGE_LEVELS levels (codec.ts), read through a PageReader. An update loads the
+// pages on the updated paths that are not in memory (a round of reads per page level), then builds
+// the new nodes copy-on-write, then hashes them in one pass, children first (in one call to the
+// native hasher when it is built), then encodes the pages that changed. The caller writes them and
+// then adopts the change (the replaced nodes are freed, their ids reused), or discards it (the new
+// nodes are freed). Older versions are read from their pages (provePast).
+import { hash } from "node:crypto";
+import {
+  MAX_PAGE_BYTES,
+  PAGE_LEVELS,
+  SLOT_EMPTY,
+  SLOT_INTERNAL,
+  SLOT_LEAF,
+  SLOT_PAGE,
+  LEAF_SLOT_BYTES,
+  encodeRootRecord,
+  pageKey,
+  pageKeyLength,
+  readVarint,
+  skipSlot,
+  slotHash,
+  writePageKey,
+  writeVarint,
+  type RootRecord,
+} from "./codec.ts";
+import { EMPTY_ROOT, INTERNAL_DOMAIN, LATIN1_DIGEST, LEAF_DOMAIN, type Digest, type Hash } from "./hash.ts";
+import { nativeJmtHasher, type NativeJmtHasher } from "./native.ts";
 import type { Proof } from "./proof.ts";
 
-/** A pointer to a subtree, as held by a parent node or a version's root record. */
-export type Ref = EmptyRef | StoredRef;
-export interface EmptyRef {
-  readonly kind: "empty";
-}
-/**
- * A node written by commit `version`. Its kind is kept so that a parent left with one child knows,
- * without reading it, whether that child is a leaf (which must move up) or an internal node (which stays).
- */
-export interface StoredRef {
-  readonly kind: "leaf" | "internal";
-  readonly version: number;
-  readonly hash: Hash;
-  /** The node itself, once it is held in memory (see RESIDENT_DEPTH). */
-  node?: Node;
-}
-export const EMPTY: EmptyRef = Object.freeze({ kind: "empty" });
+export { PAGE_LEVELS } from "./codec.ts";
 
-/**
- * Nodes above this depth stay in memory, attached to the refs that point to them, once written or
- * read. Every commit rewrites the top of the tree and the next commit walks it again, so holding
- * it saves most reads for a bounded cost: at most 2^17 nodes (measured: 30 MB at a million keys).
- * A 1,000-key commit then reads ~500 nodes at 10k keys and ~6,200 at 1M, instead of ~5,700 and
- * ~12,400 (every node it replaces). Nodes of older trees go when nothing refers to their roots any more.
- */
-export const RESIDENT_DEPTH = 16;
-
-export interface LeafNode {
-  readonly kind: "leaf";
-  readonly keyHash: Hash;
-  readonly valueHash: Hash;
-}
-export interface InternalNode {
-  readonly kind: "internal";
-  readonly left: Ref;
-  readonly right: Ref;
-}
-export type Node = LeafNode | InternalNode;
-
-/** Where a node is stored: the commit that wrote it and its position, the first `depth` bits of `path` (later bits are ignored). */
-export interface NodeAddress {
-  readonly version: number;
-  readonly depth: number;
-  readonly path: Uint8Array;
+export interface PageReader {
+  /** The pages stored under `keys`, in order; rejects if one is missing (the version was pruned, or the store is corrupt). */
+  readPages(keys: readonly Uint8Array[]): Promise<Uint8Array[]>;
 }
 
-export interface NodeReader {
-  /** The node at `at`; rejects if it is missing, which means the version was pruned or the store is corrupt. */
-  read(at: NodeAddress): Promise<Node>;
-}
-
-/** Set `keyHash` to the value hashed as `valueHash`, or delete it when `valueHash` is undefined. */
+/** Set `keyHash` to the value hashed as `valueHash`, or delete it when `valueHash` is undefined (latin1 digests, see hash.ts). */
 export interface Update {
-  readonly keyHash: Hash;
-  readonly valueHash: Hash | undefined;
+  readonly keyHash: Digest;
+  readonly valueHash: Digest | undefined;
 }
 
-export interface TreeChange {
-  readonly root: Ref;
-  /** New nodes, each to be stored at its address. */
-  readonly writes: readonly { readonly at: NodeAddress; readonly node: Node }[];
-  /** Nodes of earlier versions that the new version no longer references. */
-  readonly stale: readonly NodeAddress[];
+const EMPTY = 0;
+/** In place of an internal node's children while its page is not in memory. */
+const UNLOADED = -0x80000000;
+// An internal node is a 64-byte record, one cache line: the walks, the hashing and the encoding
+// each touch a node once. Words (int32) 0 and 1: left and right child; float64 1: the page's
+// version for a page root, else 0; bytes 16 to 47: the hash.
+const NODE = 64;
+const NODE_WORDS = NODE / 4;
+const NODE_FLOATS = NODE / 8;
+const HASH_AT = 16;
+// A leaf is its key hash and value hash (64 bytes: what a page stores) and, apart, its hash.
+const LEAF_KV = 64;
+/** Bytes of reused buffers kept after an update (enough for about 10,000 updates). */
+const SCRATCH_KEPT = 4 * 2 ** 20;
+
+// Node preimages are assembled in place: the tree's hashes are copied in as 32-bit words.
+const internalInput = Buffer.from(new ArrayBuffer(INTERNAL_DOMAIN.length + 64));
+internalInput.set(INTERNAL_DOMAIN);
+const internalInput32 = new Int32Array(internalInput.buffer);
+const leafInput = Buffer.alloc(LEAF_DOMAIN.length + 64);
+leafInput.set(LEAF_DOMAIN);
+const EMPTY_ROOT32 = new Int32Array(Uint8Array.from(EMPTY_ROOT).buffer);
+
+/** A computed update: what to write, and the new tree once adopted. */
+export class TreeChange {
+  readonly version: number;
+  /** The new root hash. */
+  readonly root: Hash;
+  readonly rootRecord: Uint8Array;
+  /** New pages: full LevelDB keys (with the prefix) and values, views into a buffer that the tree's next update reuses. */
+  readonly pages: readonly { readonly key: Uint8Array; readonly value: Uint8Array }[];
+  /** Keys (without the prefix) of the pages of earlier versions that this one no longer references. */
+  readonly stale: readonly Uint8Array[];
+  /** Nodes built (and hashed). */
+  readonly nodes: number;
+  /** @internal */
+  readonly work: Work;
+
+  constructor(version: number, root: Hash, rootRecord: Uint8Array, pages: { key: Uint8Array; value: Uint8Array }[], stale: Uint8Array[], work: Work) {
+    this.version = version;
+    this.root = root;
+    this.rootRecord = rootRecord;
+    this.pages = pages;
+    this.stale = stale;
+    this.nodes = work.createdInternals.length + work.createdLeaves.length;
+    this.work = work;
+  }
 }
 
-export function refHash(ref: Ref): Hash {
-  return ref.kind === "empty" ? EMPTY_ROOT : ref.hash;
+/** The bookkeeping of one update. */
+class Work {
+  readonly version: number;
+  readonly keys: Buffer;
+  readonly values: Buffer;
+  readonly deleted: Uint8Array;
+  root = EMPTY;
+  readonly createdInternals: number[] = [];
+  readonly createdLeaves: number[] = [];
+  readonly droppedInternals: number[] = [];
+  readonly droppedLeaves: number[] = [];
+  /** Page roots replaced or removed: [id, …]. */
+  readonly droppedPages: number[] = [];
+  /** Their addresses: [version, depth, index of an update under the page, …]. */
+  readonly stalePages: number[] = [];
+  /** New page roots, children before parents: [id, depth, index of an update under the page, …]. */
+  readonly newPages: number[] = [];
+
+  /** `scratch`: bytes to use for the keys, values and deletion flags (at least 65 per update), reused from update to update. */
+  constructor(version: number, updates: readonly Update[], scratch: Buffer) {
+    const n = updates.length;
+    this.version = version;
+    this.keys = scratch.subarray(0, 32 * n);
+    this.values = scratch.subarray(32 * n, 64 * n);
+    this.deleted = scratch.subarray(64 * n, 65 * n).fill(0);
+    for (let i = 0; i < n; i++) {
+      const { keyHash, valueHash } = updates[i];
+      if (i > 0 && updates[i - 1].keyHash >= keyHash) throw new Error("updates must be sorted by key hash and distinct");
+      this.keys.write(keyHash, 32 * i, "latin1");
+      if (valueHash === undefined) this.deleted[i] = 1;
+      else this.values.write(valueHash, 32 * i, "latin1");
+    }
+  }
 }
 
-// Subtrees built by an update before they are hashed and given addresses: stored refs are
-// untouched subtrees, the two `new` kinds are nodes still to be written.
-type Draft = Ref | NewLeaf | NewInternal;
-interface NewLeaf {
-  readonly kind: "newLeaf";
-  readonly leaf: LeafNode;
-}
-interface NewInternal {
-  readonly kind: "newInternal";
-  readonly left: Draft;
-  readonly right: Draft;
-  /** A key hash under this node, which gives the node's path. */
-  readonly path: Hash;
+export interface TreeOptions {
+  /** Nodes to keep in memory, roughly: whole pages are evicted, least recently used first, past it. */
+  readonly capacity: number;
+  /** The batch hasher (default: the native one if built), or null for node:crypto, one node at a time. */
+  readonly native?: NativeJmtHasher | null;
 }
 
-interface UpdateContext {
-  readonly reader: NodeReader;
-  readonly updates: readonly Update[];
-  readonly stale: NodeAddress[];
+/** The latest version of the tree, as far as it is in memory, and its updates. */
+export class Tree {
+  readonly #prefix: Uint8Array;
+  readonly #reader: PageReader;
+  readonly #capacity: number;
+  readonly #native: NativeJmtHasher | undefined;
+
+  // Internal nodes by id (from 1), NODE bytes each, seen as bytes, words and float64s.
+  #nodes: Buffer;
+  #words: Int32Array;
+  #floats: Float64Array;
+  #inext = 1;
+  readonly #ifree: number[] = [];
+  // Leaves by id (from 1): key hash and value hash (LEAF_KV bytes), and leaf hash (32 bytes).
+  #kv: Buffer;
+  #leafHashes: Buffer;
+  #leafWords: Int32Array;
+  #lnext = 1;
+  readonly #lfree: number[] = [];
+
+  #root: number;
+  /** Bumped when nodes are freed (a change adopted, a page evicted): a walk that awaited since must start over. */
+  #generation = 0;
+  /**
+   * How many pages of the tree are not in memory; Infinity once one has been evicted (counting them
+   * again would mean walking the tree). An update does not change it: the subtrees it drops are on
+   * its updated paths, which it loads, and the ones it builds are all in memory.
+   */
+  #unloaded = 0;
+  /** Page roots in memory and their depths, least recently used first. */
+  readonly #pages = new Map<number, number>();
+  /** The update computed and not yet adopted or discarded. */
+  #pending: Work | undefined;
+  #work: Work | undefined;
+  /** Reused from update to update: the updates' keys and values, node ids for the hasher. */
+  #scratch = Buffer.allocUnsafeSlow(65 * 1024);
+  #ids = new Int32Array(4096);
+
+  constructor(prefix: Uint8Array, reader: PageReader, options: TreeOptions, root: RootRecord) {
+    this.#prefix = prefix;
+    this.#reader = reader;
+    this.#capacity = options.capacity;
+    this.#native = options.native === undefined ? nativeJmtHasher : (options.native ?? undefined);
+    this.#nodes = Buffer.alloc(NODE * 1024);
+    this.#words = new Int32Array(this.#nodes.buffer);
+    this.#floats = new Float64Array(this.#nodes.buffer);
+    this.#kv = Buffer.alloc(LEAF_KV * 1024);
+    this.#leafHashes = Buffer.alloc(32 * 1024);
+    this.#leafWords = new Int32Array(this.#leafHashes.buffer);
+    if (root.kind === "empty") this.#root = EMPTY;
+    else if (root.kind === "leaf") {
+      const leaf = this.#allocLeaf();
+      this.#kv.set(root.keyHash, LEAF_KV * leaf);
+      this.#kv.set(root.valueHash, LEAF_KV * leaf + 32);
+      this.#hashLeaf(leaf);
+      this.#root = -leaf;
+    } else {
+      const id = this.#allocInternal();
+      this.#nodes.set(root.hash, NODE * id + HASH_AT);
+      this.#words[NODE_WORDS * id] = this.#words[NODE_WORDS * id + 1] = UNLOADED;
+      this.#floats[NODE_FLOATS * id + 1] = root.version;
+      this.#root = id;
+      this.#unloaded = 1;
+    }
+  }
+
+  /** The root hash (a copy). */
+  get rootHash(): Hash {
+    return this.#hashCopy(this.#root);
+  }
+
+  /** Nodes in memory, pages of them, and the bytes of the arrays that hold them. */
+  get size(): { nodes: number; pages: number; bytes: number } {
+    return { nodes: this.#live(), pages: this.#pages.size, bytes: this.#nodes.length + this.#kv.length + this.#leafHashes.length };
+  }
+
+  /**
+   * Applies `updates` (sorted by key hash, distinct) as version `version`. Only the paths to updated
+   * keys are read, rebuilt and rehashed, so the cost is O(updates × log n); subtrees the updates
+   * leave as they were (e.g. a value set to itself) keep their stored pages. The tree is unchanged
+   * until the change is adopted; until it is adopted or discarded, no other update can be applied.
+   */
+  async apply(updates: readonly Update[], version: number): Promise<TreeChange> {
+    if (this.#pending !== undefined || this.#work !== undefined) throw new Error("an update is pending");
+    if (this.#scratch.length < 65 * updates.length) this.#scratch = Buffer.allocUnsafeSlow(65 * updates.length);
+    const work = new Work(version, updates, this.#scratch);
+    this.#work = work;
+    try {
+      if (updates.length > 0 && this.#unloaded !== 0) await this.#loadPaths(work);
+      work.root = updates.length === 0 ? this.#root : this.#update(this.#root, 0, 0, updates.length);
+      // One pass over the new nodes, children before parents (the order they were built in).
+      this.#hashNodes(work.createdLeaves, work.createdInternals);
+      const change = this.#encode(work);
+      this.#pending = work;
+      return change;
+    } catch (error) {
+      this.#free(work.createdInternals, work.createdLeaves);
+      throw error;
+    } finally {
+      this.#work = undefined;
+    }
+  }
+
+  /** Makes the change the tree: call once its pages are written. */
+  adopt(change: TreeChange): void {
+    const work = this.#take(change);
+    this.#root = work.root;
+    for (const id of work.droppedPages) this.#pages.delete(id);
+    this.#free(work.droppedInternals, work.droppedLeaves);
+    // Sub-pages before their parents: least recently used first, they are evicted first.
+    for (let i = 0; i < work.newPages.length; i += 3) this.#pages.set(work.newPages[i], work.newPages[i + 1]);
+    this.#generation++;
+  }
+
+  /** Forgets the change (its pages were not written). */
+  discard(change: TreeChange): void {
+    const work = this.#take(change);
+    this.#free(work.createdInternals, work.createdLeaves);
+  }
+
+  /** Evicts pages, least recently used first, until at most `capacity` nodes are in memory. Not while a change is pending. */
+  trim(): void {
+    if (this.#pending !== undefined || this.#work !== undefined) return;
+    if (this.#live() <= this.#capacity) return;
+    // One iterator for the whole pass: a new one would step over every entry deleted so far.
+    for (const [id, depth] of this.#pages) {
+      if (this.#live() <= this.#capacity) break;
+      this.#pages.delete(id);
+      this.#unload(id, depth);
+      this.#unloaded = Infinity;
+      this.#generation++;
+    }
+  }
+
+  /**
+   * A proof of `keyHash`'s value or absence in the tree, loading the pages it needs. Undefined if
+   * the tree changed while a page was read: the caller proves that version from its pages instead.
+   */
+  async prove(keyHash: Hash): Promise<Proof | undefined> {
+    const generation = this.#generation;
+    const siblings: Hash[] = [];
+    for (let ref = this.#root, depth = 0; ; depth++) {
+      if (ref === EMPTY) return { siblings };
+      if (ref < 0) return { siblings, leaf: { keyHash: this.#leafBytes(-ref, 0), valueHash: this.#leafBytes(-ref, 32) } };
+      if (this.#words[NODE_WORDS * ref] === UNLOADED) {
+        const [page] = await this.#reader.readPages([pageKey(this.#prefix, this.#floats[NODE_FLOATS * ref + 1], depth, keyHash)]);
+        if (this.#generation !== generation) return undefined;
+        if (this.#words[NODE_WORDS * ref] === UNLOADED) this.#attach(ref, depth, page);
+      }
+      const right = (keyHash[depth >> 3] & (0x80 >> (depth & 7))) !== 0;
+      siblings.push(this.#hashCopy(right ? this.#words[NODE_WORDS * ref] : this.#words[NODE_WORDS * ref + 1]));
+      ref = right ? this.#words[NODE_WORDS * ref + 1] : this.#words[NODE_WORDS * ref];
+    }
+  }
+
+  #take(change: TreeChange): Work {
+    if (change.work !== this.#pending) throw new Error("not the pending change of this tree");
+    this.#pending = undefined;
+    // The buffers reused from update to update keep the size of a block's, not of a bulk load's.
+    if (this.#out.length > SCRATCH_KEPT) this.#out = Buffer.allocUnsafeSlow(SCRATCH_KEPT);
+    if (this.#scratch.length > SCRATCH_KEPT) this.#scratch = Buffer.allocUnsafeSlow(SCRATCH_KEPT);
+    if (this.#ids.length > SCRATCH_KEPT / 4) this.#ids = new Int32Array(SCRATCH_KEPT / 4);
+    return change.work;
+  }
+
+  // ---- Loading ----
+
+  /** Loads every page that the paths to the updates pass through, one batch of reads per page level. */
+  async #loadPaths(work: Work): Promise<void> {
+    let wanted: number[] = [];
+    this.#findUnloaded(this.#root, 0, 0, work.deleted.length, work.keys, wanted);
+    while (wanted.length > 0) {
+      const keys: Uint8Array[] = [];
+      for (let i = 0; i < wanted.length; i += 4) keys.push(pageKey(this.#prefix, this.#floats[NODE_FLOATS * wanted[i] + 1], wanted[i + 1], work.keys, 32 * wanted[i + 2]));
+      const pages = await this.#reader.readPages(keys);
+      const next: number[] = [];
+      for (let i = 0; i < wanted.length; i += 4) {
+        const [id, depth, lo, hi] = [wanted[i], wanted[i + 1], wanted[i + 2], wanted[i + 3]];
+        // A proof may have loaded it meanwhile; its contents are the same either way.
+        if (this.#words[NODE_WORDS * id] === UNLOADED) this.#attach(id, depth, pages[i / 4]);
+        this.#findUnloaded(id, depth, lo, hi, work.keys, next);
+      }
+      wanted = next;
+    }
+  }
+
+  /** Adds to `out` [id, depth, lo, hi] for each unloaded page that keys[lo..hi) lead to from `ref`, at `depth`. */
+  #findUnloaded(ref: number, depth: number, lo: number, hi: number, keys: Uint8Array, out: number[]): void {
+    if (ref <= 0) return;
+    const left = this.#words[NODE_WORDS * ref];
+    if (left === UNLOADED) {
+      out.push(ref, depth, lo, hi);
+      return;
+    }
+    const mid = splitKeys(keys, lo, hi, depth);
+    if (mid > lo) this.#findUnloaded(left, depth + 1, lo, mid, keys, out);
+    if (mid < hi) this.#findUnloaded(this.#words[NODE_WORDS * ref + 1], depth + 1, mid, hi, keys, out);
+  }
+
+  #page: Uint8Array = new Uint8Array(0);
+  #cursor = 0;
+  /** The page being loaded: its leaves and internal nodes (children first), and its sub-page roots. */
+  #loadedLeaves: number[] = [];
+  #loadedInternals: number[] = [];
+  #loadedSubpages: number[] = [];
+
+  /**
+   * Decodes `page` as the page of internal node `id` (at `depth`) and attaches its nodes, computing
+   * their hashes; checks that they hash to `id`'s hash, which its parent holds.
+   */
+  #attach(id: number, depth: number, page: Uint8Array): void {
+    this.#page = page;
+    this.#cursor = 0;
+    this.#loadedLeaves = [];
+    this.#loadedInternals = [];
+    this.#loadedSubpages = [];
+    try {
+      const left = this.#readSlot(depth + 1, depth + PAGE_LEVELS);
+      const right = this.#readSlot(depth + 1, depth + PAGE_LEVELS);
+      if (this.#cursor !== page.length) throw new Error("corrupt tree page");
+      this.#hashNodes(this.#loadedLeaves, this.#loadedInternals);
+      this.#copyHash32(left, 4);
+      this.#copyHash32(right, 12);
+      if (hash("sha256", internalInput, LATIN1_DIGEST) !== this.#nodes.toString("latin1", NODE * id + HASH_AT, NODE * id + HASH_AT + 32)) {
+        throw new Error(`tree page at version ${this.#floats[NODE_FLOATS * id + 1]}, depth ${depth} does not match its hash: corrupt`);
+      }
+      this.#words[NODE_WORDS * id] = left;
+      this.#words[NODE_WORDS * id + 1] = right;
+    } catch (error) {
+      this.#free(this.#loadedInternals, this.#loadedLeaves);
+      this.#free(this.#loadedSubpages, []);
+      throw error;
+    } finally {
+      this.#page = new Uint8Array(0);
+    }
+    this.#pages.set(id, depth);
+    this.#unloaded += this.#loadedSubpages.length - 1;
+  }
+
+  #readSlot(depth: number, bottom: number): number {
+    const page = this.#page;
+    const offset = this.#cursor;
+    const tag = page[offset];
+    if (tag === SLOT_EMPTY && offset < page.length) {
+      this.#cursor = offset + 1;
+      return EMPTY;
+    }
+    if (tag === SLOT_LEAF && offset + LEAF_SLOT_BYTES <= page.length) {
+      this.#cursor = offset + LEAF_SLOT_BYTES;
+      const leaf = this.#allocLeaf();
+      this.#loadedLeaves.push(leaf);
+      this.#kv.set(page.subarray(offset + 1, offset + LEAF_SLOT_BYTES), LEAF_KV * leaf);
+      return -leaf;
+    }
+    if (tag === SLOT_PAGE && depth === bottom) {
+      const { value: version, end } = readVarint(page, offset + 1);
+      if (end + 32 > page.length) throw new Error("corrupt tree page");
+      this.#cursor = end + 32;
+      const id = this.#allocInternal();
+      this.#loadedSubpages.push(id);
+      this.#nodes.set(page.subarray(end, end + 32), NODE * id + HASH_AT);
+      this.#words[NODE_WORDS * id] = this.#words[NODE_WORDS * id + 1] = UNLOADED;
+      this.#floats[NODE_FLOATS * id + 1] = version;
+      return id;
+    }
+    if (tag === SLOT_INTERNAL && depth < bottom) {
+      this.#cursor = offset + 1;
+      const left = this.#readSlot(depth + 1, bottom);
+      const right = this.#readSlot(depth + 1, bottom);
+      // An internal node holds two or more keys: fewer make a leaf or an empty subtree.
+      if ((left === EMPTY && right <= 0) || (right === EMPTY && left < 0)) throw new Error("corrupt tree page");
+      const id = this.#allocInternal();
+      this.#loadedInternals.push(id);
+      this.#words[NODE_WORDS * id] = left;
+      this.#words[NODE_WORDS * id + 1] = right;
+      this.#floats[NODE_FLOATS * id + 1] = 0;
+      return id;
+    }
+    throw new Error("corrupt tree page");
+  }
+
+  /** Frees the nodes of page root `id` (at `depth`) and everything loaded under it; `id` stays, unloaded. */
+  #unload(id: number, depth: number): void {
+    this.#freeSubtree(this.#words[NODE_WORDS * id], depth + 1, depth + PAGE_LEVELS);
+    this.#freeSubtree(this.#words[NODE_WORDS * id + 1], depth + 1, depth + PAGE_LEVELS);
+    this.#words[NODE_WORDS * id] = this.#words[NODE_WORDS * id + 1] = UNLOADED;
+  }
+
+  #freeSubtree(ref: number, depth: number, bottom: number): void {
+    if (ref === EMPTY) return;
+    if (ref < 0) {
+      this.#lfree.push(-ref);
+      return;
+    }
+    if (depth === bottom) {
+      if (this.#words[NODE_WORDS * ref] !== UNLOADED) {
+        this.#pages.delete(ref);
+        this.#unload(ref, depth);
+      }
+    } else {
+      this.#freeSubtree(this.#words[NODE_WORDS * ref], depth + 1, bottom);
+      this.#freeSubtree(this.#words[NODE_WORDS * ref + 1], depth + 1, bottom);
+    }
+    this.#ifree.push(ref);
+  }
+
+  // ---- Updating ----
+
+  /** The subtree at `depth` that `ref` is, with updates[lo..hi) (all under its path) applied. Synchronous: the paths are loaded. */
+  #update(ref: number, depth: number, lo: number, hi: number): number {
+    const work = this.#work!;
+    if (ref === EMPTY) return this.#insert(lo, hi, depth);
+    if (ref < 0) return this.#mergeLeaf(-ref, depth, lo, hi);
+    const left = this.#words[NODE_WORDS * ref];
+    const right = this.#words[NODE_WORDS * ref + 1];
+    if (left === UNLOADED) throw new Error(`tree page at version ${this.#floats[NODE_FLOATS * ref + 1]}, depth ${depth} is not loaded`);
+    const mid = splitKeys(work.keys, lo, hi, depth);
+    const newLeft = mid > lo ? this.#update(left, depth + 1, lo, mid) : left;
+    const newRight = mid < hi ? this.#update(right, depth + 1, mid, hi) : right;
+    if (newLeft === left && newRight === right) return ref;
+    work.droppedInternals.push(ref);
+    if (depth % PAGE_LEVELS === 0) {
+      work.droppedPages.push(ref);
+      work.stalePages.push(this.#floats[NODE_FLOATS * ref + 1], depth, lo);
+    }
+    // Deletions can leave a lone leaf beside an empty subtree: it then moves up to take this node's
+    // place, which is what keeps the shape canonical. An internal node never moves.
+    if (newLeft === EMPTY) {
+      if (newRight <= 0) return newRight;
+    } else if (newRight === EMPTY && newLeft < 0) {
+      return newLeft;
+    }
+    return this.#newInternal(newLeft, newRight, depth, lo);
+  }
+
+  /** The subtree at `depth` holding the upserts among updates[lo..hi), where the tree was empty. */
+  #insert(lo: number, hi: number, depth: number): number {
+    const deleted = this.#work!.deleted;
+    const leaves: number[] = [];
+    const from: number[] = [];
+    for (let i = lo; i < hi; i++) {
+      if (deleted[i] === 0) {
+        leaves.push(this.#newLeaf(i));
+        from.push(i);
+      }
+    }
+    return this.#build(leaves, from, 0, leaves.length, depth);
+  }
+
+  /** The subtree at `depth` that leaf `leaf` was, with updates[lo..hi) applied. */
+  #mergeLeaf(leaf: number, depth: number, lo: number, hi: number): number {
+    const work = this.#work!;
+    if (hi - lo === 1) {
+      // The common case: one key, updated in place.
+      const order = this.#compareKey(lo, leaf, depth);
+      if (order === 0) {
+        if (work.deleted[lo] === 1) {
+          work.droppedLeaves.push(leaf);
+          return EMPTY;
+        }
+        if (this.#sameValue(lo, leaf)) return -leaf;
+        work.droppedLeaves.push(leaf);
+        return -this.#newLeaf(lo);
+      }
+      if (work.deleted[lo] === 1) return -leaf;
+      const added = this.#newLeaf(lo);
+      return order < 0 ? this.#build([added, leaf], [lo, -1], 0, 2, depth) : this.#build([leaf, added], [-1, lo], 0, 2, depth);
+    }
+    const leaves: number[] = [];
+    const from: number[] = [];
+    let placed = false;
+    let changed = false;
+    let dropped = false;
+    for (let i = lo; i < hi; i++) {
+      const order = this.#compareKey(i, leaf, depth);
+      if (!placed && order > 0) {
+        leaves.push(leaf);
+        from.push(-1);
+        placed = true;
+      }
+      if (order === 0) {
+        placed = true;
+        if (work.deleted[i] === 1) {
+          changed = dropped = true;
+        } else if (this.#sameValue(i, leaf)) {
+          leaves.push(leaf);
+          from.push(-1);
+        } else {
+          changed = dropped = true;
+          leaves.push(this.#newLeaf(i));
+          from.push(i);
+        }
+      } else if (work.deleted[i] === 0) {
+        changed = true;
+        leaves.push(this.#newLeaf(i));
+        from.push(i);
+      }
+    }
+    if (!placed) {
+      leaves.push(leaf);
+      from.push(-1);
+    }
+    if (!changed) return -leaf;
+    if (dropped) work.droppedLeaves.push(leaf);
+    return this.#build(leaves, from, 0, leaves.length, depth);
+  }
+
+  /**
+   * The subtree at `depth` holding exactly leaves[lo..hi) (sorted, sharing the first `depth` bits).
+   * from[i] is the update leaf i comes from, or -1 for the one leaf that was there already.
+   */
+  #build(leaves: readonly number[], from: readonly number[], lo: number, hi: number, depth: number): number {
+    if (hi === lo) return EMPTY;
+    if (hi - lo === 1) return -leaves[lo];
+    const byte = depth >> 3;
+    const mask = 0x80 >> (depth & 7);
+    let a = lo;
+    let b = hi;
+    while (a < b) {
+      const m = (a + b) >>> 1;
+      if ((this.#kv[LEAF_KV * leaves[m] + byte] & mask) === 0) a = m + 1;
+      else b = m;
+    }
+    const left = this.#build(leaves, from, lo, a, depth + 1);
+    const right = this.#build(leaves, from, a, hi, depth + 1);
+    // Two or more leaves, at most one of them not from an update: an update under the node gives its path.
+    return this.#newInternal(left, right, depth, from[lo] >= 0 ? from[lo] : from[lo + 1]);
+  }
+
+  /** A new internal node at `depth` (hashed later); at a page boundary, the root of a new page (its path: update `pathIndex`'s key). */
+  #newInternal(left: number, right: number, depth: number, pathIndex: number): number {
+    const work = this.#work!;
+    const id = this.#allocInternal();
+    this.#words[NODE_WORDS * id] = left;
+    this.#words[NODE_WORDS * id + 1] = right;
+    this.#floats[NODE_FLOATS * id + 1] = work.version;
+    work.createdInternals.push(id);
+    if (depth % PAGE_LEVELS === 0) work.newPages.push(id, depth, pathIndex);
+    return id;
+  }
+
+  /** A new leaf for update `i` (hashed later). */
+  #newLeaf(i: number): number {
+    const work = this.#work!;
+    const leaf = this.#allocLeaf();
+    copyInto(work.keys, 32 * i, this.#kv, LEAF_KV * leaf, 32);
+    copyInto(work.values, 32 * i, this.#kv, LEAF_KV * leaf + 32, 32);
+    work.createdLeaves.push(leaf);
+    return leaf;
+  }
+
+  /** Update `i`'s key against leaf `leaf`'s, which share their first `depth` bits. */
+  #compareKey(i: number, leaf: number, depth: number): number {
+    const keys = this.#work!.keys;
+    const kv = this.#kv;
+    for (let j = depth >> 3; j < 32; j++) {
+      const difference = keys[32 * i + j] - kv[LEAF_KV * leaf + j];
+      if (difference !== 0) return difference;
+    }
+    return 0;
+  }
+
+  #sameValue(i: number, leaf: number): boolean {
+    const values = this.#work!.values;
+    const kv = this.#kv;
+    for (let j = 0; j < 32; j++) if (values[32 * i + j] !== kv[LEAF_KV * leaf + 32 + j]) return false;
+    return true;
+  }
+
+  // ---- Encoding ----
+
+  /** The encoded pages of the last update; reused, so TreeChange#pages hold until the next update. */
+  #out: Buffer = Buffer.allocUnsafeSlow(MAX_PAGE_BYTES + 64);
+  #outOffset = 0;
+
+  /** Encodes the new pages, their keys and the stale-page keys of `work`. */
+  #encode(work: Work): TreeChange {
+    const pages: { key: Uint8Array; value: Uint8Array }[] = [];
+    this.#outOffset = 0;
+    const prefix = this.#prefix;
+    for (let i = 0; i < work.newPages.length; i += 3) {
+      const [id, depth, pathIndex] = [work.newPages[i], work.newPages[i + 1], work.newPages[i + 2]];
+      this.#reserve(pageKeyLength(prefix, depth) + MAX_PAGE_BYTES);
+      const keyStart = this.#outOffset;
+      this.#outOffset = writePageKey(this.#out, keyStart, prefix, work.version, depth, work.keys, 32 * pathIndex);
+      const valueStart = this.#outOffset;
+      this.#writeSlot(this.#words[NODE_WORDS * id], depth + 1, depth + PAGE_LEVELS);
+      this.#writeSlot(this.#words[NODE_WORDS * id + 1], depth + 1, depth + PAGE_LEVELS);
+      // Plain Uint8Array views (a Buffer's slice() would be a view too, not the copy a caller expects).
+      const buffer = this.#out.buffer;
+      pages.push({ key: new Uint8Array(buffer, keyStart, valueStart - keyStart), value: new Uint8Array(buffer, valueStart, this.#outOffset - valueStart) });
+    }
+    const stale: Uint8Array[] = [];
+    for (let i = 0; i < work.stalePages.length; i += 3) {
+      stale.push(pageKey(new Uint8Array(0), work.stalePages[i], work.stalePages[i + 1], work.keys, 32 * work.stalePages[i + 2]));
+    }
+    return new TreeChange(work.version, this.#hashCopy(work.root), encodeRootRecord(this.#rootRecord(work.root)), pages, stale, work);
+  }
+
+  #writeSlot(ref: number, depth: number, bottom: number): void {
+    const out = this.#out;
+    const offset = this.#outOffset;
+    if (ref === EMPTY) {
+      out[offset] = SLOT_EMPTY;
+      this.#outOffset = offset + 1;
+    } else if (ref < 0) {
+      out[offset] = SLOT_LEAF;
+      copyInto(this.#kv, -LEAF_KV * ref, out, offset + 1, 64);
+      this.#outOffset = offset + LEAF_SLOT_BYTES;
+    } else if (depth === bottom) {
+      out[offset] = SLOT_PAGE;
+      const end = writeVarint(out, offset + 1, this.#floats[NODE_FLOATS * ref + 1]);
+      copyInto(this.#nodes, NODE * ref + HASH_AT, out, end, 32);
+      this.#outOffset = end + 32;
+    } else {
+      out[offset] = SLOT_INTERNAL;
+      this.#outOffset = offset + 1;
+      this.#writeSlot(this.#words[NODE_WORDS * ref], depth + 1, bottom);
+      this.#writeSlot(this.#words[NODE_WORDS * ref + 1], depth + 1, bottom);
+    }
+  }
+
+  #reserve(length: number): void {
+    if (this.#outOffset + length <= this.#out.length) return;
+    // The pages encoded so far keep the old buffer alive; the rest go to a bigger one, kept for the next updates.
+    this.#out = Buffer.allocUnsafeSlow(Math.max(2 * this.#out.length, length));
+    this.#outOffset = 0;
+  }
+
+  #rootRecord(ref: number): RootRecord {
+    if (ref === EMPTY) return { kind: "empty" };
+    if (ref < 0) return { kind: "leaf", keyHash: this.#leafBytes(-ref, 0), valueHash: this.#leafBytes(-ref, 32) };
+    return { kind: "page", version: this.#floats[NODE_FLOATS * ref + 1], hash: this.#hashCopy(ref) };
+  }
+
+  // ---- Hashing ----
+
+  /** Hashes `leaves`, then `internals` in order: each internal node after its children. */
+  #hashNodes(leaves: readonly number[], internals: readonly number[]): void {
+    const native = this.#native;
+    if (native !== undefined) {
+      if (leaves.length > 0) native.jmtHashLeaves(this.#kv, this.#leafHashes, this.#idArray(leaves));
+      if (internals.length > 0) native.jmtHashInternals(this.#nodes, this.#leafHashes, this.#idArray(internals));
+      return;
+    }
+    for (const leaf of leaves) this.#hashLeaf(leaf);
+    for (const id of internals) this.#hashInternal(id);
+  }
+
+  #hashInternal(id: number): void {
+    this.#copyHash32(this.#words[NODE_WORDS * id], 4);
+    this.#copyHash32(this.#words[NODE_WORDS * id + 1], 12);
+    this.#nodes.write(hash("sha256", internalInput, LATIN1_DIGEST), NODE * id + HASH_AT, "latin1");
+  }
+
+  #hashLeaf(leaf: number): void {
+    this.#kv.copy(leafInput, LEAF_DOMAIN.length, LEAF_KV * leaf, LEAF_KV * leaf + 64);
+    this.#leafHashes.write(hash("sha256", leafInput, LATIN1_DIGEST), 32 * leaf, "latin1");
+  }
+
+  /** `ids` in a reused Int32Array. */
+  #idArray(ids: readonly number[]): Int32Array {
+    if (this.#ids.length < ids.length) this.#ids = new Int32Array(2 * ids.length);
+    const array = this.#ids;
+    for (let i = 0; i < ids.length; i++) array[i] = ids[i];
+    return array.subarray(0, ids.length);
+  }
+
+  /** Copies the hash of `ref` into the internal-node preimage at word `at`. */
+  #copyHash32(ref: number, at: number): void {
+    let words: Int32Array;
+    let start: number;
+    if (ref === EMPTY) {
+      words = EMPTY_ROOT32;
+      start = 0;
+    } else if (ref > 0) {
+      words = this.#words;
+      start = NODE_WORDS * ref + HASH_AT / 4;
+    } else {
+      words = this.#leafWords;
+      start = -8 * ref;
+    }
+    for (let i = 0; i < 8; i++) internalInput32[at + i] = words[start + i];
+  }
+
+  #hashCopy(ref: number): Hash {
+    if (ref === EMPTY) return EMPTY_ROOT.slice();
+    return ref > 0 ? hashAt(this.#nodes, NODE * ref + HASH_AT) : hashAt(this.#leafHashes, -32 * ref);
+  }
+
+  #leafBytes(leaf: number, offset: number): Hash {
+    return hashAt(this.#kv, LEAF_KV * leaf + offset);
+  }
+
+
+  // ---- Memory ----
+
+  #live(): number {
+    return this.#inext - 1 - this.#ifree.length + this.#lnext - 1 - this.#lfree.length;
+  }
+
+  #allocInternal(): number {
+    const id = this.#ifree.pop();
+    if (id !== undefined) return id;
+    if (this.#inext === this.#nodes.length / NODE) {
+      const nodes = Buffer.alloc(NODE * grown(this.#inext));
+      nodes.set(this.#nodes);
+      this.#nodes = nodes;
+      this.#words = new Int32Array(nodes.buffer);
+      this.#floats = new Float64Array(nodes.buffer);
+    }
+    return this.#inext++;
+  }
+
+  #allocLeaf(): number {
+    const leaf = this.#lfree.pop();
+    if (leaf !== undefined) return leaf;
+    if (this.#lnext === this.#leafHashes.length / 32) {
+      const size = grown(this.#lnext);
+      const kv = Buffer.alloc(LEAF_KV * size);
+      kv.set(this.#kv);
+      this.#kv = kv;
+      const hashes = Buffer.alloc(32 * size);
+      hashes.set(this.#leafHashes);
+      this.#leafHashes = hashes;
+      this.#leafWords = new Int32Array(hashes.buffer);
+    }
+    return this.#lnext++;
+  }
+
+  #free(internals: readonly number[], leaves: readonly number[]): void {
+    for (const id of internals) this.#ifree.push(id);
+    for (const leaf of leaves) this.#lfree.push(leaf);
+  }
+}
+
+/** The next size of a node array that is full at `size` nodes: the arrays never shrink, so they grow by half. */
+function grown(size: number): number {
+  return Math.ceil((1.5 * size) / 1024) * 1024;
 }
 
 /**
- * Applies `updates` (sorted by key hash, distinct) to the tree at `root` and returns version
- * `version` of it. Only the paths to updated keys are read, rehashed and rewritten, so the cost is
- * O(updates × log n); subtrees the updates leave as they were (e.g. a value set to itself) keep
- * their stored nodes.
+ * Copies `length` bytes. A loop beats the call overhead of Buffer#copy and TypedArray#set for the 32
+ * and 64 bytes of a hash or a leaf, which a commit copies tens of thousands of times.
  */
-export async function applyUpdates(reader: NodeReader, root: Ref, updates: readonly Update[], version: number): Promise<TreeChange> {
-  assertSortedDistinct(updates);
-  const context: UpdateContext = { reader, updates, stale: [] };
-  const draft = updates.length === 0 ? root : await update(context, root, 0, 0, updates.length);
-  const writes: { at: NodeAddress; node: Node }[] = [];
-  const newRoot = persist(draft, version, 0, writes);
-  return { root: newRoot, writes, stale: context.stale };
+function copyInto(from: Uint8Array, start: number, to: Uint8Array, at: number, length: number): void {
+  for (let i = 0; i < length; i++) to[at + i] = from[start + i];
 }
 
-function assertSortedDistinct(updates: readonly Update[]): void {
-  for (let i = 1; i < updates.length; i++) {
-    if (compareBytes(updates[i - 1].keyHash, updates[i].keyHash) >= 0) throw new Error("updates must be sorted by key hash and distinct");
-  }
-}
-
-/** The subtree at `depth` that `ref` points to, with updates[lo..hi) (all under this subtree's path) applied. */
-async function update(context: UpdateContext, ref: Ref, depth: number, lo: number, hi: number): Promise<Draft> {
-  const { updates } = context;
-  if (ref.kind === "empty") {
-    const leaves = upsertsOnly(updates, lo, hi);
-    return build(leaves, 0, leaves.length, depth);
-  }
-  const at: NodeAddress = { version: ref.version, depth, path: updates[lo].keyHash };
-  const node = await load(context.reader, ref, at);
-  if (node.kind === "leaf") {
-    const leaves = mergeIntoLeaf(node, updates, lo, hi);
-    if (leaves === undefined) return ref;
-    context.stale.push(at);
-    return build(leaves, 0, leaves.length, depth);
-  }
-  const mid = splitIndex(updates, lo, hi, depth);
-  const [left, right] = await Promise.all([
-    mid > lo ? update(context, node.left, depth + 1, lo, mid) : node.left,
-    mid < hi ? update(context, node.right, depth + 1, mid, hi) : node.right,
-  ]);
-  if (left === node.left && right === node.right) return ref;
-  context.stale.push(at);
-  return join(context, left, right, depth, updates[lo].keyHash);
-}
-
-/** The node `ref` points to (stored at `at`), from memory or else read, and then kept if it is resident. */
-async function load(reader: NodeReader, ref: StoredRef, at: NodeAddress): Promise<Node> {
-  const node = ref.node ?? (await reader.read(at));
-  if (node.kind !== ref.kind) throw new Error(`node at version ${at.version}, depth ${at.depth} is a ${node.kind}, its parent says ${ref.kind}`);
-  if (at.depth < RESIDENT_DEPTH) ref.node = node;
-  return node;
-}
-
-function upsertsOnly(updates: readonly Update[], lo: number, hi: number): LeafNode[] {
-  const leaves: LeafNode[] = [];
-  for (let i = lo; i < hi; i++) {
-    const { keyHash, valueHash } = updates[i];
-    if (valueHash !== undefined) leaves.push({ kind: "leaf", keyHash, valueHash });
-  }
-  return leaves;
-}
-
-/** The sorted leaves of a one-leaf subtree after updates[lo..hi), or undefined if they change nothing. */
-function mergeIntoLeaf(existing: LeafNode, updates: readonly Update[], lo: number, hi: number): LeafNode[] | undefined {
-  const leaves: LeafNode[] = [];
-  let placed = false;
-  let changed = false;
-  for (let i = lo; i < hi; i++) {
-    const { keyHash, valueHash } = updates[i];
-    const order = compareBytes(keyHash, existing.keyHash);
-    if (order > 0 && !placed) leaves.push(existing);
-    placed ||= order >= 0;
-    changed ||= order === 0 ? valueHash === undefined || !equalBytes(valueHash, existing.valueHash) : valueHash !== undefined;
-    if (valueHash !== undefined) leaves.push({ kind: "leaf", keyHash, valueHash });
-  }
-  if (!placed) leaves.push(existing);
-  return changed ? leaves : undefined;
-}
-
-/** A subtree at `depth` holding exactly leaves[lo..hi) (sorted, sharing the first `depth` bits). */
-function build(leaves: readonly LeafNode[], lo: number, hi: number, depth: number): Draft {
-  if (hi === lo) return EMPTY;
-  if (hi - lo === 1) return { kind: "newLeaf", leaf: leaves[lo] };
-  const mid = splitIndex(leaves, lo, hi, depth);
-  return { kind: "newInternal", left: build(leaves, lo, mid, depth + 1), right: build(leaves, mid, hi, depth + 1), path: leaves[lo].keyHash };
-}
-
-/** First index in items[lo..hi) (sorted, sharing the first `depth` bits) whose key hash has bit `depth` set. */
-function splitIndex(items: readonly { keyHash: Hash }[], lo: number, hi: number, depth: number): number {
+/** First index in [lo, hi) (sorted keys, 32 bytes each, sharing the first `depth` bits) whose key has bit `depth` set. */
+function splitKeys(keys: Uint8Array, lo: number, hi: number, depth: number): number {
+  const byte = depth >> 3;
+  const mask = 0x80 >> (depth & 7);
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (bitAt(items[mid].keyHash, depth) === 0) lo = mid + 1;
+    if ((keys[32 * mid + byte] & mask) === 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
 /**
- * The node at `depth` whose children became `left` and `right`. Deletions can leave a lone leaf
- * beside an empty subtree; it then moves up to take the parent's place, which is what keeps the
- * shape canonical. A stored leaf that moves is read and rewritten at its new address.
+ * A proof of `keyHash`'s value or absence in the version whose root record is `root`, read from its
+ * pages: for versions other than the one in memory. The hashes of the siblings inside each page
+ * are computed from it.
  */
-async function join(context: UpdateContext, left: Draft, right: Draft, depth: number, path: Uint8Array): Promise<Draft> {
-  if (left.kind === "empty" && isLeaf(right)) return lift(context, right, depth + 1, setBit(new Uint8Array(path), depth, 1));
-  if (right.kind === "empty" && isLeaf(left)) return lift(context, left, depth + 1, setBit(new Uint8Array(path), depth, 0));
-  if (left.kind === "empty" && right.kind === "empty") return EMPTY;
-  return { kind: "newInternal", left, right, path };
-}
-
-function isLeaf(draft: Draft): boolean {
-  return draft.kind === "leaf" || draft.kind === "newLeaf";
-}
-
-async function lift(context: UpdateContext, draft: Draft, depth: number, path: Uint8Array): Promise<Draft> {
-  if (draft.kind !== "leaf") return draft;
-  const at: NodeAddress = { version: draft.version, depth, path };
-  const leaf = (await load(context.reader, draft, at)) as LeafNode; // load checked it against draft.kind
-  context.stale.push(at);
-  return { kind: "newLeaf", leaf };
-}
-
-/** Hashes the new nodes of `draft` bottom-up, queueing each for writing at (version, depth, its path), and returns the ref to it. */
-function persist(draft: Draft, version: number, depth: number, writes: { at: NodeAddress; node: Node }[]): Ref {
-  if (draft.kind === "newLeaf") {
-    const { leaf } = draft;
-    writes.push({ at: { version, depth, path: leaf.keyHash }, node: leaf });
-    return stored("leaf", version, hashLeaf(leaf.keyHash, leaf.valueHash), leaf, depth);
-  }
-  if (draft.kind === "newInternal") {
-    const left = persist(draft.left, version, depth + 1, writes);
-    const right = persist(draft.right, version, depth + 1, writes);
-    const node: InternalNode = { kind: "internal", left, right };
-    writes.push({ at: { version, depth, path: draft.path }, node });
-    return stored("internal", version, hashInternal(refHash(left), refHash(right)), node, depth);
-  }
-  return draft;
-}
-
-function stored(kind: StoredRef["kind"], version: number, hash: Hash, node: Node, depth: number): StoredRef {
-  return depth < RESIDENT_DEPTH ? { kind, version, hash, node } : { kind, version, hash };
-}
-
-/** Sets bit `index` of `path` in place and returns it. */
-function setBit(path: Uint8Array, index: number, bit: 0 | 1): Uint8Array {
-  const mask = 0x80 >> (index & 7);
-  path[index >> 3] = bit === 1 ? path[index >> 3] | mask : path[index >> 3] & ~mask;
-  return path;
-}
-
-/** Walks from `root` along `keyHash` and returns the proof of its value or of its absence. */
-export async function proveKeyHash(reader: NodeReader, root: Ref, keyHash: Hash): Promise<Proof> {
+export async function provePast(reader: PageReader, prefix: Uint8Array, root: RootRecord, keyHash: Hash): Promise<Proof> {
+  if (root.kind === "empty") return { siblings: [] };
+  if (root.kind === "leaf") return { siblings: [], leaf: { keyHash: root.keyHash.slice(), valueHash: root.valueHash.slice() } };
   const siblings: Hash[] = [];
-  for (let ref = root, depth = 0; ; depth++) {
-    if (ref.kind === "empty") return { siblings };
-    const node = await load(reader, ref, { version: ref.version, depth, path: keyHash });
-    if (node.kind === "leaf") return { siblings, leaf: { keyHash: node.keyHash, valueHash: node.valueHash } };
-    const right = bitAt(keyHash, depth) === 1;
-    siblings.push(refHash(right ? node.left : node.right));
-    ref = right ? node.right : node.left;
+  let version = root.version;
+  let depth = 0;
+  for (;;) {
+    const [page] = await reader.readPages([pageKey(prefix, version, depth, keyHash)]);
+    // The children of the internal node at `depth` start at `offset`.
+    for (let offset = 0; ; ) {
+      const left = offset;
+      const right = skipSlot(page, left);
+      const goRight = (keyHash[depth >> 3] & (0x80 >> (depth & 7))) !== 0;
+      siblings.push(slotHash(page, goRight ? left : right));
+      const slot = goRight ? right : left;
+      depth++;
+      const tag = page[slot];
+      if (tag === SLOT_EMPTY) return { siblings };
+      if (tag === SLOT_LEAF) return { siblings, leaf: { keyHash: hashAt(page, slot + 1), valueHash: hashAt(page, slot + 33) } };
+      if (tag === SLOT_INTERNAL) {
+        offset = slot + 1;
+        continue;
+      }
+      if (tag !== SLOT_PAGE) throw new Error("corrupt tree page");
+      version = readVarint(page, slot + 1).value;
+      break;
+    }
   }
+}
+
+/** A plain Uint8Array copy of the 32 bytes of `from` at `offset`. */
+function hashAt(from: Uint8Array, offset: number): Hash {
+  const bytes = new Uint8Array(32);
+  bytes.set(from.subarray(offset, offset + 32));
+  return bytes;
 }

@@ -1,4 +1,5 @@
-// Builds the native NMT hasher (celestia/native) with node-gyp on `npm install`. The addon only speeds
+// Builds the native hashers (celestia/native: the NMT hasher, and merkle-store's node hasher in
+// jmt_hash.c) with node-gyp on `npm install`. The addon only speeds
 // things up: when it cannot be built (no compiler, no headers) this prints why and exits 0, and Metro
 // runs on its JavaScript hasher. Plain JavaScript so that it runs under Node 20 as well as 22.
 import { execFileSync } from "node:child_process";
@@ -33,7 +34,7 @@ function findNodeDir() {
 
 function warn(reason) {
   console.warn(`native: ${reason}`);
-  console.warn("native: continuing without the native NMT hasher; commitments and NMT roots use the slower JavaScript hasher.");
+  console.warn("native: continuing without the native hashers; commitments and NMT roots use the slower JavaScript hasher, merkle-store hashes tree nodes with node:crypto.");
 }
 
 const nodeGyp = findNodeGyp();

@@ -3,7 +3,9 @@
 // executing its transactions, and finalize a block that gathered its commit.
 import { BinaryWriter } from "cosmjs-types/binary";
 import { merkleRoot } from "../celestia/merkle.ts";
+import { nmtHasher } from "../celestia/nmt-hasher.ts";
 import { sha256, toHexUpper } from "../cometbft/hash.ts";
+import type { BlockID } from "../cometbft/header.ts";
 import { validatorSetHash, type Validator } from "../cometbft/validator-set.ts";
 import { commitHash, type Commit } from "../cometbft/vote.ts";
 import { timestampFromMs, timestampToMs } from "../cometbft/time.ts";
@@ -45,8 +47,8 @@ export class SequencerApp {
   readonly validators: Validator[];
   readonly validatorsHash: Uint8Array;
   readonly #consensusHash: Uint8Array;
-  /** Executions of proposals seen, by block hash, so finalize does not execute twice. */
-  readonly #executed = new Map<string, ExecutedBlock>();
+  /** Executions of proposals seen, with their block ids, by block hash, so finalize does not execute (or hash the block) twice. */
+  readonly #executed = new Map<string, { executed: ExecutedBlock; blockId: BlockID }>();
   /** Hashes of transactions whose signature was verified, with the account number it was verified for. */
   readonly #verified = new Map<string, bigint>();
 
@@ -96,7 +98,7 @@ export class SequencerApp {
       time: timestampFromMs(Math.max(timeMs, head.timeMs + 1)),
       lastBlockId: head.blockId,
       lastCommitHash: commitHash(lastCommit),
-      dataHash: txsHash(txs.map((t) => t.bytes)),
+      dataHash: dataHashOf(txs),
       validatorsHash: this.validatorsHash,
       nextValidatorsHash: this.validatorsHash,
       consensusHash: this.#consensusHash,
@@ -162,8 +164,9 @@ export class SequencerApp {
   /** Commits a block that gathered +2/3 precommits; returns the new head. */
   async finalizeBlock(block: Block, commit: Commit): Promise<{ head: ChainHead; executed: ExecutedBlock }> {
     const blockHash = toHexUpper(commit.blockId.hash);
-    const executed = this.#executed.get(blockHash) ?? (await this.processProposal(block));
-    const committed: CommittedBlock = { block, encoded: executed.encoded, blockId: blockIdOf(block, executed.encoded) };
+    const known = this.#executed.get(blockHash);
+    const executed = known?.executed ?? (await this.processProposal(block));
+    const committed: CommittedBlock = { block, encoded: executed.encoded, blockId: known?.blockId ?? blockIdOf(block, executed.encoded) };
     const { outcomes, changed, nextAccountNumber } = executed.execution;
     const results = executed.txs.map((tx, i) => ({ data: txMsgData(tx.messages, outcomes[i].rollupTxHashes), gasWanted: outcomes[i].gasWanted, gasUsed: outcomes[i].gasUsed }));
     const head = await this.store.commitBlock({
@@ -177,14 +180,15 @@ export class SequencerApp {
       timeMs: timestampToMs(block.header.time),
     });
     this.#executed.clear();
-    const included = executed.txs.map((t) => toHexUpper(t.hash));
+    const included = executed.txs.map((t) => t.hashHex);
     for (const hex of included) this.#verified.delete(hex);
     this.mempool.update(head.height, included, changed);
     return { head, executed };
   }
 
   #remember(executed: ExecutedBlock): void {
-    this.#executed.set(toHexUpper(blockIdOf(executed.block, executed.encoded).hash), executed);
+    const blockId = blockIdOf(executed.block, executed.encoded);
+    this.#executed.set(toHexUpper(blockId.hash), { executed, blockId });
   }
 
   async #execute(txs: DecodedTx[]): Promise<ExecutionResult> {
@@ -198,9 +202,21 @@ export class SequencerApp {
       chainId: this.genesis.chainId,
       params: this.genesis.params,
       nextAccountNumber: this.head.nextAccountNumber,
-      alreadyVerified: (tx, accountNumber) => this.#verified.get(toHexUpper(tx.hash)) === accountNumber,
+      alreadyVerified: (tx, accountNumber) => this.#verified.get(tx.hashHex) === accountNumber,
     });
   }
+}
+
+/**
+ * txsHash (block.ts) of decoded transactions: the RFC 6962 root over their hashes, which decoding
+ * already computed, in one call to the native hasher rather than a hash call per transaction and per
+ * tree node.
+ */
+export function dataHashOf(txs: readonly DecodedTx[]): Uint8Array {
+  if (txs.length === 0) return txsHash([]);
+  const hashes = new Uint8Array(32 * txs.length);
+  for (let i = 0; i < txs.length; i++) hashes.set(txs[i].hash, 32 * i);
+  return nmtHasher.merkleRoot(hashes, 32);
 }
 
 /** Decodes and checks a transaction for the mempool; returns its upper-case hex hash too. */

@@ -4,13 +4,15 @@
 // messages at a time (sha256_pair.c). Only N-API is used, so one build loads in every Node version
 // with N-API 8.
 //
-// Exports hashLeaves, hashFramedLeaves, hashLevel and merkleRoot on the fastest SHA-256 this CPU runs,
+// Exports hashLeaves, hashFramedLeaves, hashLevel and merkleRoot (and, from jmt_hash.c, merkle-store's
+// jmtHashLeaves and jmtHashInternals) on the fastest SHA-256 this CPU runs,
 // `engine` naming it, and `openssl`: the same functions on OpenSSL alone.
 #include <node_api.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "jmt_hash.h"
 #include "sha256_pair.h"
 
 #define NS 29
@@ -307,7 +309,8 @@ static bool export_functions(napi_env env, napi_value target, sha256_pair_fn has
   static const struct {
     const char* name;
     napi_callback callback;
-  } functions[] = {{"hashLeaves", hash_leaves}, {"hashFramedLeaves", hash_framed_leaves}, {"hashLevel", hash_level}, {"merkleRoot", merkle_root}};
+  } functions[] = {{"hashLeaves", hash_leaves},         {"hashFramedLeaves", hash_framed_leaves}, {"hashLevel", hash_level},
+                   {"merkleRoot", merkle_root},         {"jmtHashLeaves", jmt_hash_leaves},       {"jmtHashInternals", jmt_hash_internals}};
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;
     if (napi_create_function(env, functions[i].name, NAPI_AUTO_LENGTH, functions[i].callback, (void*)hash, &fn) != napi_ok ||

@@ -48,24 +48,25 @@ export class InvalidBlockError extends Error {
   }
 }
 
-const event = (type: string, attributes: Record<string, string>): TxEvent => ({
-  type,
-  attributes: Object.entries(attributes).map(([key, value]) => ({ key, value })),
-});
+const attribute = (key: string, value: string) => ({ key, value });
 
+// Built attribute by attribute: this runs for every transaction of every block.
 function txEvents(tx: DecodedTx, fee: bigint, rollupTxHashes: Uint8Array[]): TxEvent[] {
-  const events = [
-    event("tx", { fee: `${fee}${FEE_DENOM}`, fee_payer: tx.signer }),
-    event("tx", { acc_seq: `${tx.signer}/${tx.sequence}` }),
+  const events: TxEvent[] = [
+    { type: "tx", attributes: [attribute("fee", `${fee}${FEE_DENOM}`), attribute("fee_payer", tx.signer)] },
+    { type: "tx", attributes: [attribute("acc_seq", `${tx.signer}/${tx.sequence}`)] },
   ];
   let rollupIndex = 0;
   for (const msg of tx.messages) {
-    events.push(event("message", { action: msg.type, sender: msg.signer, module: msg.type === MSG_SEND ? "bank" : "sequencer" }));
+    const module = msg.type === MSG_SEND ? "bank" : "sequencer";
+    events.push({ type: "message", attributes: [attribute("action", msg.type), attribute("sender", msg.signer), attribute("module", module)] });
     if (msg.type === MSG_SEND) {
-      events.push(event("transfer", { recipient: msg.to, sender: msg.signer, amount: `${msg.amount}${FEE_DENOM}` }));
+      events.push({ type: "transfer", attributes: [attribute("recipient", msg.to), attribute("sender", msg.signer), attribute("amount", `${msg.amount}${FEE_DENOM}`)] });
     }
     for (const rollupTx of rollupTxsOf(msg)) {
-      events.push(event("rollup_tx", { secondary_chain_id: rollupTx.secondaryChainId, hash: Buffer.from(rollupTxHashes[rollupIndex++]).toString("hex").toUpperCase() }));
+      const hex = Buffer.from(rollupTxHashes[rollupIndex].buffer, rollupTxHashes[rollupIndex].byteOffset, 32).toString("hex").toUpperCase();
+      rollupIndex++;
+      events.push({ type: "rollup_tx", attributes: [attribute("secondary_chain_id", rollupTx.secondaryChainId), attribute("hash", hex)] });
     }
   }
   return events;

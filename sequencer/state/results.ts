@@ -38,12 +38,20 @@ export function txMsgData(messages: readonly SequencerMsg[], rollupTxHashes: rea
   return w.finish();
 }
 
+/**
+ * A uint64 or int64 as the Long protobufjs writes: from its two 32-bit halves, where
+ * Long.fromString(value.toString()) would format and parse a decimal string per field per transaction.
+ */
+export function toLong(value: bigint, unsigned = true): Long {
+  return Long.fromBits(Number(BigInt.asUintN(32, value)), Number(BigInt.asUintN(32, value >> 32n)), unsigned);
+}
+
 /** ExecTxResult{code=1, data=2, gas_wanted=5, gas_used=6}: the fields CometBFT's results hash keeps. */
 function deterministicResult(r: { data: Uint8Array; gasWanted: bigint; gasUsed: bigint }): Uint8Array {
   const w = Writer.create();
   if (r.data.length > 0) w.uint32(0x12).bytes(r.data);
-  if (r.gasWanted !== 0n) w.uint32(0x28).int64(Long.fromString(r.gasWanted.toString()));
-  if (r.gasUsed !== 0n) w.uint32(0x30).int64(Long.fromString(r.gasUsed.toString()));
+  if (r.gasWanted !== 0n) w.uint32(0x28).int64(toLong(r.gasWanted, false));
+  if (r.gasUsed !== 0n) w.uint32(0x30).int64(toLong(r.gasUsed, false));
   return w.finish();
 }
 

@@ -14,7 +14,7 @@ import { FEE_DENOM } from "../params.ts";
 import { sdkError } from "./errors.ts";
 import { checkAddress, coinAmount, decodeMessage, isFeeDenomAmount, parseCoin, type CoinRef, type SequencerMsg } from "./messages.ts";
 import { knownKey } from "./address.ts";
-import { bytesEqual, duplicate, utf8String, varintSize, WireError, WireReader } from "./wire.ts";
+import { bytesEqual, duplicate, once, utf8String, varintSize, WireError, WireReader } from "./wire.ts";
 
 const SECP256K1_PUBKEY = "/cosmos.crypto.secp256k1.PubKey";
 const SECP256K1_PUBKEY_BYTES = new TextEncoder().encode(SECP256K1_PUBKEY);
@@ -134,13 +134,11 @@ function parseAny(r: WireReader, allowNonCritical: boolean): AnyRef {
   while (r.pos < r.end) {
     const tag = r.tag();
     if (tag === 0x0a) {
-      if (seen & 1) throw duplicate("Any", 1);
-      seen |= 1;
+      seen = once(seen, "Any", 1);
       ref.typeUrlStart = r.skipString();
       ref.typeUrlEnd = r.pos;
     } else if (tag === 0x12) {
-      if (seen & 2) throw duplicate("Any", 2);
-      seen |= 2;
+      seen = once(seen, "Any", 2);
       const end = r.lengthDelimited();
       ref.valueStart = r.pos;
       ref.valueEnd = end;
@@ -152,38 +150,35 @@ function parseAny(r: WireReader, allowNonCritical: boolean): AnyRef {
   return ref;
 }
 
+// Messages may carry non-critical unknown fields; a public key and a fee coin may not.
+const parseMessageAny = (r: WireReader) => parseAny(r, true);
+const parseKeyAny = (r: WireReader) => parseAny(r, false);
+const parseFeeCoin = (r: WireReader) => parseCoin(r, false);
+
 function parseTxBody(r: WireReader): TxBodyParts {
   const parts: TxBodyParts = { messages: [], memo: "", timeoutHeight: 0n, unordered: false, timeoutTimestamp: false, extensionOptions: 0 };
   let seen = 0;
   while (r.pos < r.end) {
     const tag = r.tag();
     switch (tag) {
-      case 0x0a: {
-        const outer = r.end;
-        r.end = r.lengthDelimited();
-        parts.messages.push(parseAny(r, true));
-        r.end = outer;
+      case 0x0a:
+        parts.messages.push(r.nested(parseMessageAny));
         break;
-      }
       case 0x12:
-        if (seen & 2) throw duplicate("TxBody", 2);
-        seen |= 2;
+        seen = once(seen, "TxBody", 2);
         parts.memo = r.string();
         break;
       case 0x18:
-        if (seen & 4) throw duplicate("TxBody", 3);
-        seen |= 4;
+        seen = once(seen, "TxBody", 3);
         parts.timeoutHeight = r.uint64();
         break;
       case 0x20:
-        if (seen & 8) throw duplicate("TxBody", 4);
-        seen |= 8;
+        seen = once(seen, "TxBody", 4);
         parts.unordered = r.bool();
         break;
       case 0x2a:
         // google.protobuf.Timestamp: any timeout_timestamp is refused, so its content is not read.
-        if (seen & 16) throw duplicate("TxBody", 5);
-        seen |= 16;
+        seen = once(seen, "TxBody", 5);
         r.pos = r.lengthDelimited();
         parts.timeoutTimestamp = true;
         break;
@@ -208,23 +203,16 @@ function parseFee(r: WireReader): FeeParts {
   while (r.pos < r.end) {
     const tag = r.tag();
     switch (tag) {
-      case 0x0a: {
-        const outer = r.end;
-        r.end = r.lengthDelimited();
-        fee.amount.push(parseCoin(r, false));
-        r.end = outer;
+      case 0x0a:
+        fee.amount.push(r.nested(parseFeeCoin));
         break;
-      }
       case 0x10:
-        if (seen & 2) throw duplicate("Fee", 2);
-        seen |= 2;
+        seen = once(seen, "Fee", 2);
         fee.gasLimit = r.uint64();
         break;
       case 0x1a:
       case 0x22: {
-        const bit = tag === 0x1a ? 4 : 8;
-        if (seen & bit) throw duplicate("Fee", tag >>> 3);
-        seen |= bit;
+        seen = once(seen, "Fee", tag >>> 3);
         if (r.skipString() < r.pos) fee.payerOrGranter = true; // a non-empty address
         break;
       }
@@ -235,6 +223,22 @@ function parseFee(r: WireReader): FeeParts {
   return fee;
 }
 
+// ModeInfo.Single{mode=1}.
+function parseSingle(r: WireReader): number {
+  let mode = 0;
+  let seen = 0;
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    if (tag === 0x08) {
+      seen = once(seen, "ModeInfo.Single", 1);
+      mode = r.int32();
+    } else {
+      r.unexpected(tag, "ModeInfo.Single", SINGLE_FIELDS, false);
+    }
+  }
+  return mode;
+}
+
 // ModeInfo{single=1 {mode=1}, multi=2}; returns the single mode, -1 if none, -2 for multi.
 function parseModeInfo(r: WireReader): number {
   let mode = -1;
@@ -242,33 +246,17 @@ function parseModeInfo(r: WireReader): number {
   while (r.pos < r.end) {
     const tag = r.tag();
     if (tag === 0x0a) {
-      if (seen & 1) throw duplicate("ModeInfo", 1);
-      seen |= 1;
-      const outer = r.end;
-      r.end = r.lengthDelimited();
-      mode = 0;
-      let seenMode = false;
-      while (r.pos < r.end) {
-        const inner = r.tag();
-        if (inner === 0x08) {
-          if (seenMode) throw duplicate("ModeInfo.Single", 1);
-          seenMode = true;
-          mode = r.int32();
-        } else {
-          r.unexpected(inner, "ModeInfo.Single", SINGLE_FIELDS, false);
-        }
-      }
-      r.end = outer;
+      seen = once(seen, "ModeInfo", 1);
+      mode = r.nested(parseSingle);
     } else if (tag === 0x12) {
       // Multisig is refused whatever it holds, so its content is not read.
-      if (seen & 2) throw duplicate("ModeInfo", 2);
-      seen |= 2;
+      seen = once(seen, "ModeInfo", 2);
       r.pos = r.lengthDelimited();
     } else {
       r.unexpected(tag, "ModeInfo", MODE_INFO_FIELDS, false);
     }
   }
-  return seen & 2 ? -2 : mode;
+  return seen & (1 << 2) ? -2 : mode; // once() keeps field n at bit n
 }
 
 // SignerInfo{public_key=1, mode_info=2, sequence=3}, with `r.end` at its end.
@@ -279,26 +267,17 @@ function parseSignerInfo(r: WireReader): SignerInfoParts {
     const tag = r.tag();
     switch (tag) {
       case 0x0a: {
-        if (seen & 1) throw duplicate("SignerInfo", 1);
-        seen |= 1;
-        const outer = r.end;
-        r.end = r.lengthDelimited();
-        info.publicKey = parseAny(r, false);
-        r.end = outer;
+        seen = once(seen, "SignerInfo", 1);
+        info.publicKey = r.nested(parseKeyAny);
         break;
       }
       case 0x12: {
-        if (seen & 2) throw duplicate("SignerInfo", 2);
-        seen |= 2;
-        const outer = r.end;
-        r.end = r.lengthDelimited();
-        info.mode = parseModeInfo(r);
-        r.end = outer;
+        seen = once(seen, "SignerInfo", 2);
+        info.mode = r.nested(parseModeInfo);
         break;
       }
       case 0x18:
-        if (seen & 4) throw duplicate("SignerInfo", 3);
-        seen |= 4;
+        seen = once(seen, "SignerInfo", 3);
         info.sequence = r.uint64();
         break;
       default:
@@ -314,26 +293,17 @@ function parseAuthInfo(r: WireReader): AuthInfoParts {
   while (r.pos < r.end) {
     const tag = r.tag();
     switch (tag) {
-      case 0x0a: {
-        const outer = r.end;
-        r.end = r.lengthDelimited();
-        parts.signerInfos.push(parseSignerInfo(r));
-        r.end = outer;
+      case 0x0a:
+        parts.signerInfos.push(r.nested(parseSignerInfo));
         break;
-      }
       case 0x12: {
-        if (seen & 2) throw duplicate("AuthInfo", 2);
-        seen |= 2;
-        const outer = r.end;
-        r.end = r.lengthDelimited();
-        parts.fee = parseFee(r);
-        r.end = outer;
+        seen = once(seen, "AuthInfo", 2);
+        parts.fee = r.nested(parseFee);
         break;
       }
       case 0x1a:
         // Tips are refused, so the content is not read.
-        if (seen & 4) throw duplicate("AuthInfo", 3);
-        seen |= 4;
+        seen = once(seen, "AuthInfo", 3);
         r.pos = r.lengthDelimited();
         parts.tip = true;
         break;

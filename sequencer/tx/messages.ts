@@ -8,7 +8,7 @@ import { FEE_DENOM } from "../params.ts";
 import { sdkError, sequencerError } from "./errors.ts";
 import { parseAddress } from "./address.ts";
 import type { AnyRef } from "./decode.ts";
-import { bytesEqual, duplicate, smallBigInt, utf8String, WireError, WireReader } from "./wire.ts";
+import { bytesEqual, duplicate, once, smallBigInt, utf8String, WireError, WireReader } from "./wire.ts";
 
 export const MSG_SEND = "/cosmos.bank.v1beta1.MsgSend";
 export const MSG_SUBMIT_ROLLUP_TX = "/metro.sequencer.v1.MsgSubmitRollupTx";
@@ -73,13 +73,11 @@ export function parseCoin(r: WireReader, allowNonCritical: boolean): CoinRef {
   while (r.pos < r.end) {
     const tag = r.tag();
     if (tag === 0x0a) {
-      if (seen & 1) throw duplicate("Coin", 1);
-      seen |= 1;
+      seen = once(seen, "Coin", 1);
       coin.denomStart = r.skipString();
       coin.denomEnd = r.pos;
     } else if (tag === 0x12) {
-      if (seen & 2) throw duplicate("Coin", 2);
-      seen |= 2;
+      seen = once(seen, "Coin", 2);
       coin.amountStart = r.skipString();
       coin.amountEnd = r.pos;
     } else {
@@ -113,6 +111,9 @@ interface MsgSendParts {
 
 const MSG_SEND_FIELDS = [1, 2, 3];
 
+// A message's coins may carry non-critical unknown fields, as the message itself may.
+const parseSendCoin = (r: WireReader) => parseCoin(r, true);
+
 // cosmos.bank.v1beta1.MsgSend{from_address=1, to_address=2, repeated amount=3}.
 function parseMsgSend(r: WireReader): MsgSendParts {
   const msg: MsgSendParts = { fromAddress: "", toAddress: "", amount: [] };
@@ -121,22 +122,16 @@ function parseMsgSend(r: WireReader): MsgSendParts {
     const tag = r.tag();
     switch (tag) {
       case 0x0a:
-        if (seen & 1) throw duplicate("MsgSend", 1);
-        seen |= 1;
+        seen = once(seen, "MsgSend", 1);
         msg.fromAddress = r.string();
         break;
       case 0x12:
-        if (seen & 2) throw duplicate("MsgSend", 2);
-        seen |= 2;
+        seen = once(seen, "MsgSend", 2);
         msg.toAddress = r.string();
         break;
-      case 0x1a: {
-        const outer = r.end;
-        r.end = r.lengthDelimited();
-        msg.amount.push(parseCoin(r, true));
-        r.end = outer;
+      case 0x1a:
+        msg.amount.push(r.nested(parseSendCoin));
         break;
-      }
       default:
         r.unexpected(tag, "MsgSend", MSG_SEND_FIELDS, true);
     }
@@ -158,18 +153,15 @@ function parseMsgSubmitRollupTx(r: WireReader): { signer: string; tx: RollupTx }
     const tag = r.tag();
     switch (tag) {
       case 0x0a:
-        if (seen & 1) throw duplicate("MsgSubmitRollupTx", 1);
-        seen |= 1;
+        seen = once(seen, "MsgSubmitRollupTx", 1);
         signer = r.string();
         break;
       case 0x12:
-        if (seen & 2) throw duplicate("MsgSubmitRollupTx", 2);
-        seen |= 2;
+        seen = once(seen, "MsgSubmitRollupTx", 2);
         tx.secondaryChainId = r.string();
         break;
       case 0x1a:
-        if (seen & 4) throw duplicate("MsgSubmitRollupTx", 3);
-        seen |= 4;
+        seen = once(seen, "MsgSubmitRollupTx", 3);
         tx.data = r.bytes();
         break;
       default:
@@ -186,12 +178,10 @@ function parseRollupTx(r: WireReader): RollupTx {
   while (r.pos < r.end) {
     const tag = r.tag();
     if (tag === 0x0a) {
-      if (seen & 1) throw duplicate("RollupTx", 1);
-      seen |= 1;
+      seen = once(seen, "RollupTx", 1);
       tx.secondaryChainId = r.string();
     } else if (tag === 0x12) {
-      if (seen & 2) throw duplicate("RollupTx", 2);
-      seen |= 2;
+      seen = once(seen, "RollupTx", 2);
       tx.data = r.bytes();
     } else {
       r.unexpected(tag, "RollupTx", ROLLUP_TX_FIELDS, true);
@@ -212,10 +202,7 @@ function parseMsgSubmitBundle(r: WireReader): { signer: string; txs: RollupTx[] 
       seenSigner = true;
       signer = r.string();
     } else if (tag === 0x12) {
-      const outer = r.end;
-      r.end = r.lengthDelimited();
-      txs.push(parseRollupTx(r));
-      r.end = outer;
+      txs.push(r.nested(parseRollupTx));
     } else {
       r.unexpected(tag, "MsgSubmitBundle", MSG_SUBMIT_BUNDLE_FIELDS, true);
     }

@@ -36,6 +36,15 @@ export class WireReader {
     this.end = end;
   }
 
+  /** Reads the length-delimited message at `pos` with `parse`, `end` narrowed to it meanwhile. */
+  nested<T>(parse: (r: WireReader) => T): T {
+    const outer = this.end;
+    this.end = this.lengthDelimited();
+    const value = parse(this);
+    this.end = outer;
+    return value;
+  }
+
   // Any varint, as Go's protowire.ConsumeVarint reads it.
   #varint64(): bigint {
     let result = 0n;
@@ -189,6 +198,13 @@ export function smallBigInt(n: number): bigint {
 
 export function duplicate(message: string, field: number): WireError {
   return new WireError(`${message}: field ${field} appears more than once`);
+}
+
+/** `seen` (a bit per field number) with `field` added; throws if it was there: a singular field must appear once. */
+export function once(seen: number, message: string, field: number): number {
+  const bit = 1 << field;
+  if (seen & bit) throw duplicate(message, field);
+  return seen | bit;
 }
 
 function isAscii(buf: Uint8Array, start: number, end: number): boolean {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Level } from "level";
-import { EMPTY_ROOT, MerkleStore, verifyProof, type Proof } from "../../merkle-store/index.ts";
+import { EMPTY_ROOT, MerkleStore, verifyProof, type Proof, type StoreOptions } from "../../merkle-store/index.ts";
 import { hex, leavesOf, referenceRoot } from "./reference.ts";
 
 const SEED = 7_340_033;
@@ -17,12 +17,17 @@ type Db = Level<string, string>;
 /** A store in a fresh LevelDB directory, kept in the "state" sublevel as the chain would. */
 class Harness {
   readonly dir = mkdtempSync(join(tmpdir(), "merkle-store-"));
+  readonly options: StoreOptions;
   db!: Db;
   store!: MerkleStore;
 
+  constructor(options: StoreOptions = {}) {
+    this.options = options;
+  }
+
   async open(): Promise<MerkleStore> {
     this.db = new Level(this.dir);
-    this.store = await MerkleStore.open(this.db.sublevel("state"));
+    this.store = await MerkleStore.open(this.db.sublevel("state"), this.options);
     return this.store;
   }
 
@@ -74,7 +79,11 @@ describe("merkle-store MerkleStore", () => {
     await harness.dispose();
   });
 
-  it(`behaves like a Map, commit after commit and across reopens (fast-check seed ${SEED})`, async () => {
+  for (const [what, options] of [
+    ["", {}],
+    [", holding no tree nodes in memory between commits", { cacheNodes: 0 }],
+  ] as const) {
+  it(`behaves like a Map, commit after commit and across reopens${what} (fast-check seed ${SEED})`, async () => {
     const keyPool = ["", "a", "b", "alice", "bob", "carol", "dave", "eve", "\u0000", "k".repeat(100)].map(utf8);
     const keyArb = fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...keyPool) }, { weight: 1, arbitrary: fc.uint8Array({ maxLength: 24 }) });
     const valueArb = fc.uint8Array({ maxLength: 40 });
@@ -88,7 +97,7 @@ describe("merkle-store MerkleStore", () => {
     );
     await fc.assert(
       fc.asyncProperty(fc.array(commandArb, { maxLength: 40 }), async (commands) => {
-        const h = new Harness();
+        const h = new Harness(options);
         try {
           let store = await h.open();
           const committed = new Map<string, [Uint8Array, Uint8Array]>();
@@ -161,6 +170,55 @@ describe("merkle-store MerkleStore", () => {
       }),
       { seed: SEED, numRuns: 100 },
     );
+  });
+  }
+
+  it("keeps roots and proofs right for thousands of keys with a small cache, across reopens, old versions and pruning", async () => {
+    harness = new Harness({ cacheNodes: 300 });
+    let store = await harness.open();
+    const model = new Map<string, Uint8Array>();
+    const snapshots: { root: Uint8Array; contents: Map<string, Uint8Array> }[] = [];
+    let seed = 12345;
+    const random = () => ((seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32);
+    for (let version = 1; version <= 6; version++) {
+      for (let i = 0; i < 1500; i++) {
+        const key = `account-${Math.floor(random() * 4000)}`;
+        if (random() < 0.15) {
+          store.delete(utf8(key));
+          model.delete(key);
+        } else {
+          store.set(utf8(key), utf8(`${key} at ${version}`));
+          model.set(key, utf8(`${key} at ${version}`));
+        }
+      }
+      const { root } = await store.commit();
+      expect(hex(root)).toBe(hex(referenceRoot(leavesOf([...model].map(([k, v]) => [utf8(k), v] as const)))));
+      snapshots.push({ root, contents: new Map(model) });
+      if (version === 3) store = await harness.reopen();
+    }
+    const probes = Array.from({ length: 40 }, (_, i) => `account-${i * 97}`);
+    for (const [index, { root, contents }] of snapshots.entries()) {
+      for (const key of probes) expect(verifyProof(root, utf8(key), contents.get(key), await store.prove(utf8(key), index + 1))).toBe(true);
+    }
+    await store.prune(6);
+    expect(await harness.nodeCount()).toBe(await canonicalNodeCount([...model].map(([key, value]) => [utf8(key), value] as const)));
+  });
+
+  it("proves the version it was asked for while a commit replaces it, pages being read meanwhile", async () => {
+    harness = new Harness({ cacheNodes: 0 });
+    const store = await harness.open();
+    for (let i = 0; i < 500; i++) store.set(utf8(`key-${i}`), utf8(`value-${i}`));
+    const { root, version } = await store.commit();
+    for (let i = 0; i < 50; i++) store.set(utf8(`key-${i}`), utf8(`changed-${i}`));
+    // Asked for while the commit is being written: most need pages the commit did not load, and
+    // the commit replaces the tree in memory while they are read.
+    let proofs: Promise<Proof>[] = [];
+    const next = await store.commit(() => {
+      proofs = Array.from({ length: 100 }, (_, i) => store.prove(utf8(`key-${i}`), version));
+    });
+    expect(next.version).toBe(version + 1);
+    for (const [i, proof] of (await Promise.all(proofs)).entries()) expect(verifyProof(root, utf8(`key-${i}`), utf8(`value-${i}`), proof)).toBe(true);
+    expect(verifyProof(next.root, utf8("key-2"), utf8("changed-2"), await store.prove(utf8("key-2")))).toBe(true);
   });
 
   it("starts empty at version 0 with EMPTY_ROOT, and a proof of absence against it", async () => {

@@ -1,0 +1,169 @@
+// merkle-store's node hashing (merkle-store/tree.ts), a whole commit's new nodes per call. Node's
+// crypto.hash costs about 1 µs per call where the hashing itself takes 0.06 µs (two 80-byte
+// messages at a time on the SHA extensions), and a commit of 1,000 keys hashes about 10,000 nodes.
+// The functions work on merkle-store's node arrays in place:
+//
+//   nodes:       64 bytes per internal node id (from 1): int32 left child, int32 right child,
+//                float64 page version, 32-byte hash, 16 bytes unused
+//   kv:          64 bytes per leaf id (from 1): key hash, value hash
+//   leaf hashes: 32 bytes per leaf id
+//   a child:     0 the empty subtree, id > 0 an internal node, -id a leaf
+//
+//   leaf hash     = SHA-256("JMT::LeafNode" || key hash || value hash)
+//   internal hash = SHA-256("JMT::IntrnalNode" || hash of left || hash of right), EMPTY_ROOT for empty
+#include "jmt_hash.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "sha256_pair.h"
+
+#define NODE_BYTES 64
+#define NODE_HASH_AT 16
+#define KV_BYTES 64
+#define LEAF_DOMAIN_BYTES 13
+#define INTERNAL_DOMAIN_BYTES 16
+
+static const uint8_t LEAF_DOMAIN[LEAF_DOMAIN_BYTES] = {'J', 'M', 'T', ':', ':', 'L', 'e', 'a', 'f', 'N', 'o', 'd', 'e'};
+static const uint8_t INTERNAL_DOMAIN[INTERNAL_DOMAIN_BYTES] = {'J', 'M', 'T', ':', ':', 'I', 'n', 't', 'r', 'n', 'a', 'l', 'N', 'o', 'd', 'e'};
+static const uint8_t EMPTY_ROOT[32] = {'S', 'P', 'A', 'R', 'S', 'E', '_', 'M', 'E', 'R', 'K', 'L', 'E', '_', 'P', 'L',
+                                       'A', 'C', 'E', 'H', 'O', 'L', 'D', 'E', 'R', '_', 'H', 'A', 'S', 'H', '_', '_'};
+
+static bool fail(napi_env env, const char* message) {
+  napi_throw_error(env, NULL, message);
+  return false;
+}
+
+// A typed array argument of `type`: its data and its length in elements.
+static bool get_array(napi_env env, napi_value value, napi_typedarray_type type, void** data, size_t* length) {
+  bool is_typed;
+  napi_typedarray_type actual;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, value, &actual, length, data, NULL, NULL) != napi_ok || actual != type) {
+    return fail(env, type == napi_int32_array ? "expected an Int32Array" : "expected a Uint8Array");
+  }
+  return true;
+}
+
+static bool get_args(napi_env env, napi_callback_info info, size_t expected, napi_value* argv, sha256_pair_fn* hash) {
+  size_t argc = expected;
+  void* data;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || argc != expected) return fail(env, "wrong number of arguments");
+  *hash = (sha256_pair_fn)data;
+  return true;
+}
+
+// jmtHashLeaves(kv: Uint8Array, leafHashes: Uint8Array, ids: Int32Array): the hash of each leaf in `ids`.
+napi_value jmt_hash_leaves(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  sha256_pair_fn hash;
+  uint8_t *kv, *hashes;
+  int32_t* ids;
+  size_t kv_length, hashes_length, count;
+  if (!get_args(env, info, 3, argv, &hash) || !get_array(env, argv[0], napi_uint8_array, (void**)&kv, &kv_length) ||
+      !get_array(env, argv[1], napi_uint8_array, (void**)&hashes, &hashes_length) ||
+      !get_array(env, argv[2], napi_int32_array, (void**)&ids, &count)) {
+    return NULL;
+  }
+  size_t capacity = kv_length / KV_BYTES < hashes_length / 32 ? kv_length / KV_BYTES : hashes_length / 32;
+  for (size_t i = 0; i < count; i++) {
+    if (ids[i] < 1 || (size_t)ids[i] >= capacity) {
+      fail(env, "jmtHashLeaves: leaf id out of range");
+      return NULL;
+    }
+  }
+  uint8_t a[SHA256_PAIR_CAPACITY(LEAF_DOMAIN_BYTES + 64)], b[SHA256_PAIR_CAPACITY(LEAF_DOMAIN_BYTES + 64)];
+  memcpy(a, LEAF_DOMAIN, LEAF_DOMAIN_BYTES);
+  memcpy(b, LEAF_DOMAIN, LEAF_DOMAIN_BYTES);
+  for (size_t i = 0; i < count; i += 2) {
+    memcpy(a + LEAF_DOMAIN_BYTES, kv + (size_t)ids[i] * KV_BYTES, 64);
+    if (i + 1 < count) {
+      memcpy(b + LEAF_DOMAIN_BYTES, kv + (size_t)ids[i + 1] * KV_BYTES, 64);
+      hash(a, b, LEAF_DOMAIN_BYTES + 64, hashes + (size_t)ids[i] * 32, hashes + (size_t)ids[i + 1] * 32);
+    } else {
+      uint8_t spare[32];
+      hash(a, a, LEAF_DOMAIN_BYTES + 64, hashes + (size_t)ids[i] * 32, spare);
+    }
+  }
+  return NULL;
+}
+
+typedef struct {
+  uint8_t* nodes;
+  size_t internals;
+  const uint8_t* leaf_hashes;
+  size_t leaves;
+} tree;
+
+static int32_t left_of(const tree* t, int32_t id) {
+  int32_t child;
+  memcpy(&child, t->nodes + (size_t)id * NODE_BYTES, 4);
+  return child;
+}
+
+static int32_t right_of(const tree* t, int32_t id) {
+  int32_t child;
+  memcpy(&child, t->nodes + (size_t)id * NODE_BYTES + 4, 4);
+  return child;
+}
+
+static bool valid_child(const tree* t, int32_t child) {
+  if (child == 0) return true;
+  if (child > 0) return (size_t)child < t->internals;
+  return child != INT32_MIN && (size_t)(-(int64_t)child) < t->leaves;
+}
+
+static const uint8_t* child_hash(const tree* t, int32_t child) {
+  if (child == 0) return EMPTY_ROOT;
+  if (child > 0) return t->nodes + (size_t)child * NODE_BYTES + NODE_HASH_AT;
+  return t->leaf_hashes + (size_t)(-(int64_t)child) * 32;
+}
+
+static void write_internal(const tree* t, int32_t id, uint8_t* message) {
+  memcpy(message + INTERNAL_DOMAIN_BYTES, child_hash(t, left_of(t, id)), 32);
+  memcpy(message + INTERNAL_DOMAIN_BYTES + 32, child_hash(t, right_of(t, id)), 32);
+}
+
+// jmtHashInternals(nodes: Uint8Array, leafHashes: Uint8Array, ids: Int32Array): the hash of each
+// internal node in `ids`, in order: a node must come after its children.
+napi_value jmt_hash_internals(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  sha256_pair_fn hash;
+  tree t;
+  int32_t* ids;
+  size_t nodes_length, leaf_hashes_length, count;
+  if (!get_args(env, info, 3, argv, &hash) || !get_array(env, argv[0], napi_uint8_array, (void**)&t.nodes, &nodes_length) ||
+      !get_array(env, argv[1], napi_uint8_array, (void**)&t.leaf_hashes, &leaf_hashes_length) ||
+      !get_array(env, argv[2], napi_int32_array, (void**)&ids, &count)) {
+    return NULL;
+  }
+  t.internals = nodes_length / NODE_BYTES;
+  t.leaves = leaf_hashes_length / 32;
+  for (size_t i = 0; i < count; i++) {
+    if (ids[i] < 1 || (size_t)ids[i] >= t.internals || !valid_child(&t, left_of(&t, ids[i])) || !valid_child(&t, right_of(&t, ids[i]))) {
+      fail(env, "jmtHashInternals: node id or child out of range");
+      return NULL;
+    }
+  }
+  uint8_t a[SHA256_PAIR_CAPACITY(INTERNAL_DOMAIN_BYTES + 64)], b[SHA256_PAIR_CAPACITY(INTERNAL_DOMAIN_BYTES + 64)];
+  memcpy(a, INTERNAL_DOMAIN, INTERNAL_DOMAIN_BYTES);
+  memcpy(b, INTERNAL_DOMAIN, INTERNAL_DOMAIN_BYTES);
+  for (size_t i = 0; i < count;) {
+    int32_t first = ids[i];
+    uint8_t* first_out = t.nodes + (size_t)first * NODE_BYTES + NODE_HASH_AT;
+    write_internal(&t, first, a);
+    // Two at a time, unless the second is the first's parent (children come first).
+    if (i + 1 < count && left_of(&t, ids[i + 1]) != first && right_of(&t, ids[i + 1]) != first) {
+      int32_t second = ids[i + 1];
+      write_internal(&t, second, b);
+      hash(a, b, INTERNAL_DOMAIN_BYTES + 64, first_out, t.nodes + (size_t)second * NODE_BYTES + NODE_HASH_AT);
+      i += 2;
+    } else {
+      uint8_t spare[32];
+      hash(a, a, INTERNAL_DOMAIN_BYTES + 64, first_out, spare);
+      i += 1;
+    }
+  }
+  return NULL;
+}
