@@ -1,10 +1,12 @@
 // Entry point of the `metro` command: one sub-command per component.
 import { Command } from "commander";
 import { daCommand } from "./da.ts";
+import { followCommand } from "./follow.ts";
 import { devnetCommand } from "./devnet.ts";
 import { relayerCommand } from "./relayer.ts";
 import { rollupCommand } from "./rollup.ts";
 import { sequencerCommand } from "./sequencer.ts";
+import { tokenCommand } from "./token.ts";
 import { userCommands } from "./user.ts";
 
 const program = new Command()
@@ -17,6 +19,8 @@ const program = new Command()
   .addCommand(relayerCommand())
   .addCommand(rollupCommand());
 for (const command of userCommands()) program.addCommand(command);
+program.addCommand(tokenCommand());
+program.addCommand(followCommand());
 
 try {
   await program.parseAsync(process.argv);

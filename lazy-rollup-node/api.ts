@@ -61,6 +61,7 @@ async function status(o: ApiOptions) {
     latest_header: latest ? headerJson(latest) : null,
     header_signer: toHexUpper(node.headerSigner),
     alarms: node.alarms.count,
+    ...(o.tokenAddressPrefix !== undefined ? { token: { address_prefix: o.tokenAddressPrefix } } : {}),
     ...o.status?.(),
   };
 }
