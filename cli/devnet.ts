@@ -17,6 +17,7 @@ interface DevnetOptions {
 
 export function devnetCommand(): Command {
   return new Command("devnet")
+    .summary("run a whole Metro network here (what `npm start` runs); the next run resumes it")
     .description(
       "run a whole Metro network here: a local Celestia DA server, four sequencer validators (BFT over libp2p), a relayer and two token rollups (alpha-1 with two nodes, beta-1 with one). " +
         "The first run creates it in --home and writes <home>/devnet.json (endpoints and funded accounts); later runs resume it.",
