@@ -35,7 +35,7 @@ export interface DevnetFile {
   rollups: DevnetRollup[];
   accounts: DevnetAccount[];
   /** How `metro devnet` made this network; a restart uses the same. */
-  settings?: { basePort: number; blockTimeMs: number; daBlockTimeMs: number };
+  settings?: { basePort: number; blockTimeMs: number; daBlockTimeMs: number; localDa: boolean };
 }
 
 export interface NetworkOptions {

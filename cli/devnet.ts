@@ -1,5 +1,5 @@
 // `metro devnet`: the whole network on this machine (what `npm start` runs).
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { DEFAULT_DEVNET_SETTINGS } from "../devnet/create.ts";
 import { DEFAULT_BASE_PORT, DEFAULT_DEVNET_HOME } from "../devnet/layout.ts";
 import { runDevnet } from "../devnet/run.ts";
@@ -13,6 +13,8 @@ interface DevnetOptions {
   blockTime: number;
   daBlockTime: number;
   statusInterval: number;
+  daUrl?: string;
+  daToken?: string;
 }
 
 export function devnetCommand(): Command {
@@ -27,13 +29,15 @@ export function devnetCommand(): Command {
     .option("--base-port <port>", "ports are counted from here (DA base+8, validator RPCs base+7+100i, rollup APIs base+20..); only when creating", integer(1024, 65000), DEFAULT_BASE_PORT)
     .option("--block-time <ms>", "sequencer block time; only when creating", integer(100), DEFAULT_DEVNET_SETTINGS.blockTimeMs)
     .option("--da-block-time <ms>", "local Celestia block time; only when creating", integer(100), DEFAULT_DEVNET_SETTINGS.daBlockTimeMs)
+    .option("--da-url <url>", "use this celestia-node instead of starting the local DA server; only when creating")
+    .addOption(new Option("--da-token <token>", "auth token for --da-url (write permission: the relayer posts with it)").env("METRO_DA_TOKEN"))
     .option("--status-interval <ms>", "when not on a terminal: print a JSON status line this often (0: never)", integer(0), 10_000)
     .action(async (o: DevnetOptions) => {
       await runDevnet({
         home: o.home,
         reset: o.reset,
         basePort: o.basePort,
-        settings: { blockTimeMs: o.blockTime, daBlockTimeMs: o.daBlockTime },
+        settings: { blockTimeMs: o.blockTime, daBlockTimeMs: o.daBlockTime, externalDa: o.daUrl ? { url: o.daUrl, token: o.daToken } : undefined },
         statusIntervalMs: o.statusInterval,
         output: {
           tty: process.stdout.isTTY === true,

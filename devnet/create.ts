@@ -21,6 +21,8 @@ export const ROLLUP_BALANCE = 1_000_000_000n;
 export interface DevnetSettings {
   blockTimeMs: number;
   daBlockTimeMs: number;
+  /** A celestia-node to use instead of starting the local DA server. */
+  externalDa?: { url: string; token?: string };
 }
 
 export const DEFAULT_DEVNET_SETTINGS: DevnetSettings = { blockTimeMs: 1000, daBlockTimeMs: 1000 };
@@ -81,7 +83,7 @@ export async function createDevnet(layout: DevnetLayout, o: CreateDevnetOptions)
   const u = urls(layout);
   const file: DevnetFile = {
     home: layout.home,
-    da: { url: u.da },
+    da: o.externalDa ?? { url: u.da },
     sequencer: { chainId: SEQUENCER_CHAIN_ID, minGasPrice: DEFAULT_PARAMS.minGasPrice, rpc: u.rpc, websocket: u.websocket, metrics: u.metrics },
     relayer: { metrics: u.relayerMetrics },
     rollups: DEVNET_ROLLUPS.map((rollup) => ({
@@ -90,7 +92,7 @@ export async function createDevnet(layout: DevnetLayout, o: CreateDevnetOptions)
       nodes: layout.rollupNodes.filter((n) => n.rollup === rollup).map((n) => u.rollupApi(n.apiPort)),
     })),
     accounts,
-    settings: { basePort: layout.basePort, blockTimeMs: o.blockTimeMs, daBlockTimeMs: o.daBlockTimeMs },
+    settings: { basePort: layout.basePort, blockTimeMs: o.blockTimeMs, daBlockTimeMs: o.daBlockTimeMs, localDa: o.externalDa === undefined },
   };
   writeFileSync(layout.devnetFile, JSON.stringify(file, null, 2) + "\n", { mode: 0o600 });
   return file;

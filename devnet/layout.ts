@@ -71,9 +71,10 @@ export function devnetLayout(home: string, basePort = DEFAULT_BASE_PORT): Devnet
   };
 }
 
-export function allPorts(layout: DevnetLayout): number[] {
+/** Every port the devnet listens on (the DA's only when it runs the local DA server). */
+export function allPorts(layout: DevnetLayout, localDa = true): number[] {
   return [
-    layout.da.port,
+    ...(localDa ? [layout.da.port] : []),
     ...layout.validators.flatMap((v) => [v.rpcPort, v.p2pPort, v.metricsPort]),
     layout.relayer.metricsPort,
     ...layout.rollupNodes.flatMap((n) => [n.apiPort, n.p2pPort]),

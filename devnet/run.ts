@@ -50,8 +50,8 @@ function reset(home: string): void {
   rmSync(home, { recursive: true, force: true });
 }
 
-const PORT_NAMES = (layout: DevnetLayout) => [
-  "DA",
+const PORT_NAMES = (layout: DevnetLayout, localDa: boolean) => [
+  ...(localDa ? ["DA"] : []),
   ...layout.validators.flatMap((v) => [`${v.name} RPC`, `${v.name} p2p`, `${v.name} metrics`]),
   "relayer metrics",
   ...layout.rollupNodes.flatMap((n) => [`${n.name} API`, `${n.name} p2p`]),
@@ -65,9 +65,9 @@ async function portFree(port: number): Promise<boolean> {
   });
 }
 
-async function assertPortsFree(layout: DevnetLayout): Promise<void> {
-  const ports = allPorts(layout);
-  const names = PORT_NAMES(layout);
+async function assertPortsFree(layout: DevnetLayout, localDa: boolean): Promise<void> {
+  const ports = allPorts(layout, localDa);
+  const names = PORT_NAMES(layout, localDa);
   const free = await Promise.all(ports.map(portFree));
   const busy = ports.map((port, i) => ({ port, name: names[i] })).filter((_, i) => !free[i]);
   if (busy.length > 0) {
@@ -76,15 +76,23 @@ async function assertPortsFree(layout: DevnetLayout): Promise<void> {
 }
 
 /** What each component runs: `metro <args>`. */
-export function componentSpecs(layout: DevnetLayout, settings: DevnetSettings): ComponentSpec[][] {
+export function componentSpecs(layout: DevnetLayout, file: DevnetFile): ComponentSpec[][] {
   const u = urls(layout);
   const genesis = homePaths(layout.validators[0].home).genesis;
-  const da: ComponentSpec = { name: "da", readyEvent: "listening", args: ["da", "serve", "--home", layout.da.home, "--port", String(layout.da.port), "--block-time", String(settings.daBlockTimeMs)] };
+  const localDa = file.settings?.localDa !== false;
+  const daArgs = ["--da-url", file.da.url, ...(file.da.token ? ["--da-token", file.da.token] : [])];
+  const da: ComponentSpec[] = localDa
+    ? [{ name: "da", readyEvent: "listening", args: ["da", "serve", "--home", layout.da.home, "--port", String(layout.da.port), "--block-time", String(file.settings?.daBlockTimeMs ?? DEFAULT_LOCAL_DA.blockTimeMs)] }]
+    : [];
   const validators = layout.validators.map((v) => ({ name: v.name, readyEvent: "listening", args: ["sequencer", "start", "--home", v.home, "--metrics", `127.0.0.1:${v.metricsPort}`] }));
   const relayer: ComponentSpec = {
     name: "relayer",
     readyEvent: "started",
-    args: ["relayer", "start", "--sequencer-rpc", u.websocket[0], "--genesis", genesis, "--da-url", u.da, "--home", layout.relayer.home, "--metrics-listen", `127.0.0.1:${layout.relayer.metricsPort}`, "--max-square-size", String(DEFAULT_LOCAL_DA.maxSquareSize)],
+    args: [
+      "relayer", "start", "--sequencer-rpc", u.websocket[0], "--genesis", genesis, ...daArgs, "--home", layout.relayer.home, "--metrics-listen", `127.0.0.1:${layout.relayer.metricsPort}`,
+      // The local DA server's squares are smaller than mainnet's; a real node gets the mainnet limits.
+      ...(localDa ? ["--max-square-size", String(DEFAULT_LOCAL_DA.maxSquareSize)] : []),
+    ],
   };
   const rollupNodes = layout.rollupNodes.map((node, k) => {
     // Each node prefers a different validator and fails over to the others in turn.
@@ -99,10 +107,10 @@ export function componentSpecs(layout: DevnetLayout, settings: DevnetSettings): 
     return {
       name: node.name,
       readyEvent: "listening",
-      args: ["rollup", "start", "--home", node.home, "--sequencer-rpc", rpc, "--da-url", u.da, "--api", `127.0.0.1:${node.apiPort}`, ...(peers.length > 0 ? ["--p2p-listen", `127.0.0.1:${node.p2pPort}`, ...gossip] : [])],
+      args: ["rollup", "start", "--home", node.home, "--sequencer-rpc", rpc, ...daArgs, "--api", `127.0.0.1:${node.apiPort}`, ...(peers.length > 0 ? ["--p2p-listen", `127.0.0.1:${node.p2pPort}`, ...gossip] : [])],
     };
   });
-  return [[da], validators, [relayer], rollupNodes];
+  return [da, validators, [relayer], rollupNodes];
 }
 
 function timeOfDay(): string {
@@ -124,7 +132,6 @@ export async function runDevnet(o: RunDevnetOptions): Promise<void> {
     throw new Error(`${home} holds a devnet whose creation was interrupted (no devnet.json); start fresh with --reset`);
   }
   const layout = devnetLayout(home, file?.settings?.basePort ?? o.basePort ?? DEFAULT_BASE_PORT);
-  const settings = file?.settings ?? o.settings;
   const { lock, orphansStopped } = await HomeLock.acquire(layout.lockFile, home);
   for (const orphan of orphansStopped) say(`stopped ${orphan}, left running by a devnet that did not shut down`);
   if (orphansStopped.length > 0) emit({ event: "orphans_stopped", components: orphansStopped });
@@ -147,15 +154,15 @@ export async function runDevnet(o: RunDevnetOptions): Promise<void> {
   });
   const stopped = o.stop.then(() => "stop" as const);
   try {
-    await assertPortsFree(layout);
+    await assertPortsFree(layout, file ? file.settings?.localDa !== false : o.settings.externalDa === undefined);
     const created = !file;
     if (!file) {
       say(`creating a devnet in ${home} ...`);
-      file = await createDevnet(layout, { ...settings, extraAddresses: o.extraAddresses });
+      file = await createDevnet(layout, { ...o.settings, extraAddresses: o.extraAddresses });
     }
     emit({ event: created ? "created" : "resuming", home, devnet_file: layout.devnetFile });
     say(`${created ? "starting" : "resuming"} the devnet in ${home}; logs in ${layout.logDir}`);
-    for (const group of componentSpecs(layout, settings)) {
+    for (const group of componentSpecs(layout, file)) {
       const started = Promise.all(group.map((spec) => supervisor.start(spec, 120_000)));
       if ((await Promise.race([started, stopped])) === "stop") return;
     }
@@ -189,7 +196,7 @@ async function statusLoop(o: RunDevnetOptions, layout: DevnetLayout, file: Devne
   let drawn = 0;
   let lastJson = 0;
   for (;;) {
-    const status = await readDevnetStatus(layout);
+    const status = await readDevnetStatus(layout, file.da);
     const components: ComponentState[] = supervisor.states();
     if (o.output.tty) {
       const lines = renderStatus({ home: layout.home, chainId: file.sequencer.chainId, uptimeMs: Date.now() - startedAt, status, components, notices, columns: o.output.columns(), rows: o.output.rows() });

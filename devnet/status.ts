@@ -36,10 +36,10 @@ async function sequencerHeight(rpcPort: number): Promise<number> {
   return Number(body.result.sync_info.latest_block_height);
 }
 
-async function daHeight(port: number): Promise<number> {
-  const body = await getJson(`http://127.0.0.1:${port}`, {
+async function daHeight(da: { url: string; token?: string }): Promise<number> {
+  const body = await getJson(da.url, {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: { "Content-Type": "application/json", ...(da.token ? { Authorization: `Bearer ${da.token}` } : {}) },
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "header.LocalHead", params: [] }),
   });
   return Number(body.result.header.height);
@@ -68,12 +68,12 @@ async function rollupNode(name: string, secondaryChainId: string, port: number):
   };
 }
 
-export async function readDevnetStatus(layout: DevnetLayout): Promise<DevnetStatus> {
-  const [sequencerHeights, da, posted, rollupNodes] = await Promise.all([
+export async function readDevnetStatus(layout: DevnetLayout, da: { url: string; token?: string }): Promise<DevnetStatus> {
+  const [sequencerHeights, daHead, posted, rollupNodes] = await Promise.all([
     Promise.all(layout.validators.map((v) => settle(sequencerHeight(v.rpcPort)))),
-    settle(daHeight(layout.da.port)),
+    settle(daHeight(da)),
     settle(relayerPosted(layout.relayer.metricsPort)),
     Promise.all(layout.rollupNodes.map((n) => rollupNode(n.name, n.rollup.secondaryChainId, n.apiPort))),
   ]);
-  return { sequencerHeights, daHeight: da, relayerPostedHeight: posted, rollupNodes };
+  return { sequencerHeights, daHeight: daHead, relayerPostedHeight: posted, rollupNodes };
 }
