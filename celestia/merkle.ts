@@ -1,6 +1,13 @@
 // The RFC 6962 merkle tree as CometBFT (and go-square's merkle package) build it: leaf sha256(0x00 || x),
 // inner sha256(0x01 || left || right), empty sha256(""), the left subtree holding the largest power of
-// two below the item count. Celestia uses it for the data hash and the blob share commitment.
+// two below the item count. Celestia uses it for the data hash and the blob share commitment; the
+// sequencer for every block's data hash, rollup roots and part set.
+//
+// A root costs one node:crypto call per node (about a microsecond each, most of it call overhead), so
+// roots and leaf hashes go through the native addon when it is built: one call per tree, two messages
+// hashed at a time. The JavaScript below is the reference and the fallback (METRO_NO_NATIVE=1, or no
+// addon); the tests check that both give the same bytes.
+import { loadNativeAddon } from "./native/addon.ts";
 import { SHA256_SIZE, sha256 } from "./sha256.ts";
 
 const LEAF_PREFIX = Uint8Array.of(0x00);
@@ -29,11 +36,47 @@ function splitPoint(n: number): number {
   return 2 ** (31 - Math.clz32(n - 1));
 }
 
-export function merkleRoot(items: readonly Uint8Array[]): Uint8Array {
+/** The tree functions the addon provides (nmt_hash.c). */
+export interface NativeMerkle {
+  merkleRootOfItems(items: readonly Uint8Array[]): Uint8Array;
+  /** sha256(prefix || item) for each item, 32 bytes each; prefix -1: no prefix byte. */
+  sha256Items(items: readonly Uint8Array[], prefix: number): Uint8Array;
+}
+
+function nativeOf(functions: Record<string, unknown> | undefined): NativeMerkle | undefined {
+  return typeof functions?.merkleRootOfItems === "function" && typeof functions.sha256Items === "function" ? (functions as unknown as NativeMerkle) : undefined;
+}
+
+const addon = loadNativeAddon();
+/** Undefined without the addon (or with one built before these functions). */
+export const nativeMerkle: NativeMerkle | undefined = nativeOf(addon);
+/** The same on OpenSSL's SHA-256 alone, as on CPUs without the SHA extensions (for tests). */
+export const nativeOpenSslMerkle: NativeMerkle | undefined = nativeOf(addon?.openssl as Record<string, unknown> | undefined);
+
+/** The reference: one node:crypto call per node. */
+export function jsMerkleRoot(items: readonly Uint8Array[]): Uint8Array {
   if (items.length === 0) return sha256(new Uint8Array(0));
   if (items.length === 1) return merkleLeafHash(items[0]);
   const k = splitPoint(items.length);
-  return merkleInnerHash(merkleRoot(items.slice(0, k)), merkleRoot(items.slice(k)));
+  return merkleInnerHash(jsMerkleRoot(items.slice(0, k)), jsMerkleRoot(items.slice(k)));
+}
+
+export const merkleRoot: (items: readonly Uint8Array[]) => Uint8Array = nativeMerkle === undefined ? jsMerkleRoot : (items) => nativeMerkle.merkleRootOfItems(items);
+
+/** `hash` of each item, or the addon's sha256(prefix || item) in one call, as views of one buffer. */
+function hashEach(items: readonly Uint8Array[], prefix: number, hash: (item: Uint8Array) => Uint8Array): Uint8Array[] {
+  if (nativeMerkle === undefined) return items.map(hash);
+  const digests = nativeMerkle.sha256Items(items, prefix);
+  return items.map((_, i) => digests.subarray(SHA256_SIZE * i, SHA256_SIZE * (i + 1)));
+}
+
+/** sha256 of each item: many short items in one native call. */
+export function sha256Each(items: readonly Uint8Array[]): Uint8Array[] {
+  return hashEach(items, -1, (item) => sha256(item));
+}
+
+function leafHashes(items: readonly Uint8Array[]): Uint8Array[] {
+  return hashEach(items, LEAF_PREFIX[0], merkleLeafHash);
 }
 
 /** Proof that items[index] is in merkleRoot(items). */
@@ -67,11 +110,11 @@ export function merkleProof(items: readonly Uint8Array[], index: number): Merkle
  * callers that prove every leaf (the relayer proves each rollup of a block).
  */
 export function merkleProofs(items: readonly Uint8Array[]): MerkleProof[] {
-  const leafHashes = items.map(merkleLeafHash);
+  const leaves = leafHashes(items);
   const aunts: Uint8Array[][] = items.map(() => []);
   // Children are walked first, so each leaf's deeper siblings are pushed before the higher ones.
   const walk = (start: number, end: number): Uint8Array => {
-    if (end - start === 1) return leafHashes[start];
+    if (end - start === 1) return leaves[start];
     const mid = start + splitPoint(end - start);
     const left = walk(start, mid);
     const right = walk(mid, end);
@@ -80,7 +123,7 @@ export function merkleProofs(items: readonly Uint8Array[]): MerkleProof[] {
     return merkleInnerHash(left, right);
   };
   if (items.length > 0) walk(0, items.length);
-  return items.map((_, index) => ({ total: items.length, index, leafHash: leafHashes[index], aunts: aunts[index] }));
+  return items.map((_, index) => ({ total: items.length, index, leafHash: leaves[index], aunts: aunts[index] }));
 }
 
 // Root from a leaf hash and its aunts (last aunt = the root's child); undefined if the aunts do not fit.

@@ -4,8 +4,7 @@
 //
 // applyBlock is the deterministic core: entries in, per-transaction outcomes and the block's net
 // writes out. executeRollupBlock adds the edge: it reads the committed state and commits the writes.
-import { merkleRoot } from "../celestia/merkle.ts";
-import { sha256 } from "../celestia/sha256.ts";
+import { merkleRoot, sha256Each } from "../celestia/merkle.ts";
 import { decodeEntry, type RollupEntry } from "../sequencer/block/rollup-data.ts";
 import { StateLayer, type StateWrite } from "./state-layer.ts";
 import { plainBytes } from "./plain-bytes.ts";
@@ -40,6 +39,8 @@ export interface ExecutedRollupBlock {
   results: RollupTxResult[];
 }
 
+const NOT_YET_HASHED = new Uint8Array(0);
+
 function decodeEntryOrReason(bytes: Uint8Array): RollupEntry | string {
   try {
     return decodeEntry(bytes);
@@ -50,25 +51,32 @@ function decodeEntryOrReason(bytes: Uint8Array): RollupEntry | string {
 
 /**
  * Applies the block's entries in order on top of `state`. A transaction that reverts leaves no trace
- * in the state: its writes go to a layer of their own, merged into the block's only when it applies.
+ * in the state: its writes are undone (StateLayer's beginTx/endTx).
  */
 export async function applyBlock<Genesis>(state: StateReader, machine: StateMachine<Genesis>, input: RollupBlockInput): Promise<AppliedBlock> {
   const block = new StateLayer(state);
   const results: RollupTxResult[] = [];
+  // What each result's hash is of: the tx data, or the whole entry when it does not decode. Hashed
+  // after the loop, in one native call rather than one node:crypto call each.
+  const hashed: Uint8Array[] = [];
   for (const [index, bytes] of input.entries.entries()) {
     const entry = decodeEntryOrReason(bytes);
     if (typeof entry === "string") {
       // Only a faulty sequencer writes such an entry; it still gets a result, like any other input.
-      results.push({ index, hash: sha256(bytes), ok: false, reason: entry });
+      results.push({ index, hash: NOT_YET_HASHED, ok: false, reason: entry });
+      hashed.push(bytes);
       continue;
     }
-    const tx = new StateLayer(block);
     const bundle = entry.bundle && { bundleId: plainBytes(entry.bundle.bundleId), memberChainIds: entry.bundle.memberChainIds };
     const ctx: TxContext = { rollupHeight: input.rollupHeight, sequencerHeight: input.sequencerHeight, blockTimeMs: input.blockTimeMs, bundle };
-    const outcome = await machine.applyTx(tx, entry.data, ctx);
-    if (outcome.ok) tx.mergeInto(block);
-    results.push({ ...outcome, index, hash: sha256(entry.data), ...(bundle ? { bundle } : {}) });
+    block.beginTx();
+    const outcome = await machine.applyTx(block, entry.data, ctx);
+    block.endTx(outcome.ok);
+    results.push({ ...outcome, index, hash: NOT_YET_HASHED, ...(bundle ? { bundle } : {}) });
+    hashed.push(entry.data);
   }
+  const hashes = sha256Each(hashed);
+  for (const [i, result] of results.entries()) result.hash = hashes[i];
   return { results, writes: block.writes(), txsRoot: merkleRoot(input.entries) };
 }
 

@@ -91,9 +91,10 @@ function decodeRecord(bytes: Uint8Array): BlockRecord {
   };
 }
 
-function encodeUndo(writes: readonly StateWrite[], previous: readonly (Uint8Array | undefined)[]): Uint8Array {
+/** `previous[i]`: the value writes[i] overwrites, null if the key was absent. */
+function encodeUndo(writes: readonly StateWrite[], previous: readonly (Uint8Array | null | undefined)[]): Uint8Array {
   return pb.UndoLog.encode({
-    entries: writes.map(({ key }, i) => (previous[i] === undefined ? { key, absent: true } : { key, previous: previous[i] })),
+    entries: writes.map(({ key }, i) => (previous[i] == null ? { key, absent: true } : { key, previous: previous[i] })),
   }).finish();
 }
 
@@ -189,8 +190,12 @@ export class RollupStore {
     return this.#withLock(async () => {
       const head = this.#requireHead();
       if (block.height !== head.height + 1n) throw new RangeError(`cannot commit rollup block ${block.height}: the head is at ${head.height}`);
-      // The values the block overwrites, read before anything is staged (staged writes would shadow them).
-      const previous = await Promise.all(writes.map(({ key }) => this.#readCommitted(key)));
+      // The values the block overwrites, read before anything is staged (staged writes would shadow
+      // them). Nearly all are in the cache (the block read them): those are taken without a promise each.
+      const previous = writes.map(({ key }) => this.#cache.get(keyId(key)));
+      const missing = previous.flatMap((cached, i) => (cached === undefined ? [i] : []));
+      const read = await Promise.all(missing.map((i) => this.#readCommitted(writes[i].key)));
+      missing.forEach((i, j) => (previous[i] = read[j] ?? null));
       const undo = encodeUndo(writes, previous);
       return this.#commit(block, writes, (batch) => {
         batch.put(heightKey(block.height), undo, { sublevel: this.#undo });

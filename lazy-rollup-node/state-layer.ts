@@ -1,6 +1,8 @@
-// Read-your-writes layers over the rollup state: a block's layer over the committed state, and a
-// transaction's layer over its block's. A transaction's writes reach its block only if it applies, so
-// a revert leaves the state exactly as it was, whatever the state machine wrote before reverting.
+// A read-your-writes layer over the rollup state: a block's writes over the committed state. A
+// transaction runs on its block's layer between beginTx() and endTx(): the layer journals what each
+// of its writes replaced, and a transaction that reverts is undone from the journal, so the state is
+// exactly as it was, whatever the state machine wrote before reverting. (A layer per transaction,
+// merged into the block's, did the same with a map, two lookups per read and a merge per transaction.)
 import type { StateAccess, StateReader } from "./state-machine.ts";
 
 export interface StateWrite {
@@ -19,6 +21,8 @@ export function keyId(key: Uint8Array): string {
 export class StateLayer implements StateAccess {
   readonly #parent: StateReader;
   readonly #writes = new Map<string, StateWrite>();
+  /** While a transaction runs: [keyId, the write it replaced (undefined: none)] for each of its writes, in order. */
+  #journal: (string | StateWrite | undefined)[] | undefined;
 
   constructor(parent: StateReader) {
     this.#parent = parent;
@@ -32,17 +36,38 @@ export class StateLayer implements StateAccess {
   // Copies (new Uint8Array copies a Buffer too, where slice() would not): the caller may reuse its
   // buffers once set() returns.
   set(key: Uint8Array, value: Uint8Array): void {
-    this.#writes.set(keyId(key), { key: new Uint8Array(key), value: new Uint8Array(value) });
+    this.#put(keyId(key), { key: new Uint8Array(key), value: new Uint8Array(value) });
   }
 
   delete(key: Uint8Array): void {
-    this.#writes.set(keyId(key), { key: new Uint8Array(key), value: undefined });
+    this.#put(keyId(key), { key: new Uint8Array(key), value: undefined });
   }
 
-  /** Moves this layer's writes into `target`, the layer below it (a transaction's into its block's). */
-  mergeInto(target: StateLayer): void {
-    for (const [id, write] of this.#writes) target.#writes.set(id, write);
-    this.#writes.clear();
+  #put(id: string, write: StateWrite): void {
+    this.#journal?.push(id, this.#writes.get(id));
+    this.#writes.set(id, write);
+  }
+
+  /** Starts a transaction: the writes until endTx() are kept or undone together. */
+  beginTx(): void {
+    if (this.#journal !== undefined) throw new Error("a transaction is already running on this state layer");
+    this.#journal = [];
+  }
+
+  /** Ends the transaction: keeps its writes, or puts back what they replaced (newest first). */
+  endTx(keep: boolean): void {
+    const journal = this.#journal;
+    if (journal === undefined) throw new Error("no transaction is running on this state layer");
+    this.#journal = undefined;
+    if (keep) return;
+    for (let i = journal.length - 2; i >= 0; i -= 2) {
+      const id = journal[i] as string;
+      const replaced = journal[i + 1] as StateWrite | undefined;
+      // Deleting a key the transaction added, and setting one it overwrote, leaves the map's order
+      // (the order writes() lists) as if the transaction had never run.
+      if (replaced === undefined) this.#writes.delete(id);
+      else this.#writes.set(id, replaced);
+    }
   }
 
   /** The net writes, last write per key. */

@@ -38,8 +38,8 @@ export interface RollupEvent {
 
 /**
  * A transaction either applies, with events, or reverts with a stable, human-readable reason. On
- * revert the executor drops every write the transaction made (its writes go to a scratch layer that
- * is merged only on success), so a state machine cannot leave a half-applied transaction behind.
+ * revert the executor drops every write the transaction made (it undoes them from a journal), so a
+ * state machine cannot leave a half-applied transaction behind.
  */
 export type TxOutcome = { ok: true; events: RollupEvent[] } | { ok: false; reason: string };
 

@@ -4,6 +4,7 @@
 // instantiated with SHA-256 (penumbra-zone/jmt, `Sha256Jmt`), so a root computed here equals that
 // tree's root for the same key/value set and an inclusion proof has the shape of its ICS23 spec.
 import { hash } from "node:crypto";
+import { nativeSha256Items } from "./native.ts";
 
 export type Hash = Uint8Array;
 
@@ -48,6 +49,14 @@ export const LATIN1_DIGEST = "binary";
 
 export function digest(data: Uint8Array): Digest {
   return hash("sha256", data, LATIN1_DIGEST);
+}
+
+/** digest() of each item: a commit's value hashes in one native call where the addon is built. */
+export function digests(items: readonly Uint8Array[]): Digest[] {
+  if (nativeSha256Items === undefined) return items.map(digest);
+  const bytes = nativeSha256Items(items, -1);
+  const all = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+  return items.map((_, i) => all.slice(32 * i, 32 * (i + 1)));
 }
 
 /** The domain separators, for the tree's own hashing (tree.ts), which assembles preimages in place. */

@@ -1,8 +1,10 @@
-// The native node hasher: jmtHashLeaves and jmtHashInternals of the addon built from celestia/native
-// on npm install (jmt_hash.c). node:crypto's hash costs about 1 µs per call, and a commit hashes
-// ~10 nodes per updated key; the addon hashes a commit's new nodes in one call, ~0.06 µs of SHA-256 each.
-// The tree falls back to node:crypto, same hashes, when the addon is missing or METRO_NO_NATIVE=1.
-import { createRequire } from "node:module";
+// The native node hasher and page encoder: jmtHashLeaves, jmtHashInternals and jmtEncodePages of the
+// addon built from celestia/native on npm install (jmt_hash.c). node:crypto's hash costs about 1 µs
+// per call, and a commit hashes ~10 nodes per updated key; the addon hashes a commit's new nodes in
+// one call, ~0.06 µs of SHA-256 each, and encodes its new pages in another (a byte at a time in
+// JavaScript, that took as long as the rest of the tree work). The tree falls back to node:crypto
+// and its own encoder, same hashes and bytes, when the addon is missing or METRO_NO_NATIVE=1.
+import { loadNativeAddon } from "../celestia/native/addon.ts";
 
 /** See Tree in tree.ts for the arrays. */
 export interface NativeJmtHasher {
@@ -10,31 +12,25 @@ export interface NativeJmtHasher {
   jmtHashLeaves(kv: Uint8Array, leafHashes: Uint8Array, ids: Int32Array): void;
   /** Hashes internal nodes `ids` in order (children first) into their 64-byte records in `nodes`. */
   jmtHashInternals(nodes: Uint8Array, leafHashes: Uint8Array, ids: Int32Array): void;
+  /**
+   * Encodes the pages rooted at `pages` ([id, depth] pairs) one after another from out[0], as
+   * codec.ts lays a page out; ends[i] is the offset where page i ends. Throws if `out` is too small.
+   */
+  jmtEncodePages(nodes: Uint8Array, kv: Uint8Array, pages: Int32Array, out: Uint8Array, ends: Int32Array): void;
 }
 
-interface Addon extends Partial<NativeJmtHasher> {
-  engine?: string;
-  openssl?: Partial<NativeJmtHasher>;
+function complete(functions: Record<string, unknown> | undefined): NativeJmtHasher | undefined {
+  // An addon built before these functions existed lacks them.
+  const names = ["jmtHashLeaves", "jmtHashInternals", "jmtEncodePages"];
+  return functions !== undefined && names.every((name) => typeof functions[name] === "function") ? (functions as unknown as NativeJmtHasher) : undefined;
 }
 
-function load(): Addon | undefined {
-  if (process.env.METRO_NO_NATIVE === "1") return undefined;
-  try {
-    return createRequire(import.meta.url)("../celestia/native/build/Release/nmt_hash.node") as Addon;
-  } catch {
-    return undefined;
-  }
-}
-
-function complete(functions: Partial<NativeJmtHasher> | undefined): NativeJmtHasher | undefined {
-  // An addon built before jmt_hash.c existed lacks them.
-  return typeof functions?.jmtHashLeaves === "function" && typeof functions.jmtHashInternals === "function" ? (functions as NativeJmtHasher) : undefined;
-}
-
-const addon = load();
+const addon = loadNativeAddon();
 /** Undefined when the addon is not built (or predates these functions) or METRO_NO_NATIVE=1. */
 export const nativeJmtHasher: NativeJmtHasher | undefined = complete(addon);
 /** The same on OpenSSL's SHA-256 alone, as on CPUs without the SHA extensions (for tests). */
-export const nativeOpenSslJmtHasher: NativeJmtHasher | undefined = complete(addon?.openssl);
+export const nativeOpenSslJmtHasher: NativeJmtHasher | undefined = complete(addon?.openssl as Record<string, unknown> | undefined);
+/** The addon's sha256Items (nmt_hash.c): sha256 of each item (prefix -1: none), 32 bytes each, in one call. */
+export const nativeSha256Items = typeof addon?.sha256Items === "function" ? (addon.sha256Items as (items: readonly Uint8Array[], prefix: number) => Uint8Array) : undefined;
 /** "native sha-ni", "native openssl" or "js". */
-export const jmtHasherKind: string = nativeJmtHasher === undefined ? "js" : `native ${addon?.engine ?? "?"}`;
+export const jmtHasherKind: string = nativeJmtHasher === undefined ? "js" : `native ${typeof addon?.engine === "string" ? addon.engine : "?"}`;

@@ -2,7 +2,7 @@
 // between commits, and commits each version in one atomic batch.
 import type { AbstractChainedBatch, AbstractLevel } from "abstract-level";
 import { decodeKeyList, decodeRootRecord, encodeKeyList, rootKey, rootRecordHash, staleKey, valueKey, versionOfKey, type RootRecord } from "./codec.ts";
-import { EMPTY_ROOT, digest, hashKey, type Digest } from "./hash.ts";
+import { EMPTY_ROOT, digest, digests, hashKey, type Digest } from "./hash.ts";
 import type { Proof } from "./proof.ts";
 import { Tree, provePast, type PageReader, type TreeChange, type Update } from "./tree.ts";
 
@@ -146,7 +146,9 @@ export class MerkleStore {
     let change: TreeChange | undefined;
     try {
       const staged = [...this.#staged.values()].sort((a, b) => (a.keyHash < b.keyHash ? -1 : 1));
-      const updates: Update[] = staged.map(({ keyHash, value }) => ({ keyHash, valueHash: value === undefined ? undefined : digest(value) }));
+      const valueHashes = digests(staged.flatMap(({ value }) => (value === undefined ? [] : [value])));
+      let next = 0;
+      const updates: Update[] = staged.map(({ keyHash, value }) => ({ keyHash, valueHash: value === undefined ? undefined : valueHashes[next++] }));
       const version = this.#version + 1;
       change = await this.#tree.apply(updates, version);
       const result: CommitResult = { version, root: change.root, nodesWritten: change.nodes, pagesWritten: change.pages.length };

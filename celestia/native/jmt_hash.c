@@ -1,6 +1,7 @@
-// merkle-store's node hashing (merkle-store/tree.ts), a whole commit's new nodes per call. Node's
-// crypto.hash costs about 1 µs per call where the hashing itself takes 0.06 µs (two 80-byte
-// messages at a time on the SHA extensions), and a commit of 1,000 keys hashes about 10,000 nodes.
+// merkle-store's node hashing and page encoding (merkle-store/tree.ts), a whole commit's new nodes
+// or pages per call. Node's crypto.hash costs about 1 µs per call where the hashing itself takes
+// 0.06 µs (two 80-byte messages at a time on the SHA extensions), and a commit of 1,000 keys hashes
+// about 10,000 nodes; encoding its ~2,000 pages a byte at a time in JavaScript cost as much again.
 // The functions work on merkle-store's node arrays in place:
 //
 //   nodes:       64 bytes per internal node id (from 1): int32 left child, int32 right child,
@@ -164,6 +165,94 @@ napi_value jmt_hash_internals(napi_env env, napi_callback_info info) {
       hash(a, a, INTERNAL_DOMAIN_BYTES + 64, first_out, spare);
       i += 1;
     }
+  }
+  return NULL;
+}
+
+// Page slots (merkle-store/codec.ts): empty, leaf, internal node inside the page, sub-page root.
+#define SLOT_EMPTY 0
+#define SLOT_LEAF 1
+#define SLOT_INTERNAL 2
+#define SLOT_PAGE 3
+#define PAGE_LEVELS 4
+
+typedef struct {
+  const tree* t;
+  const uint8_t* kv;
+  uint8_t* out;
+  size_t at;
+  size_t capacity;
+} page_writer;
+
+// The slot of `ref` at `depth` and everything below it down to `bottom`; false on a node out of
+// range or not in memory, or when `out` is full.
+static bool write_slot(page_writer* w, int32_t ref, int depth, int bottom) {
+  if (!valid_child(w->t, ref) || w->capacity - w->at < 1 + KV_BYTES) return false;
+  uint8_t* out = w->out + w->at;
+  if (ref == 0) {
+    out[0] = SLOT_EMPTY;
+    w->at += 1;
+    return true;
+  }
+  if (ref < 0) {
+    out[0] = SLOT_LEAF;
+    memcpy(out + 1, w->kv + (size_t)(-(int64_t)ref) * KV_BYTES, KV_BYTES);
+    w->at += 1 + KV_BYTES;
+    return true;
+  }
+  const uint8_t* node = w->t->nodes + (size_t)ref * NODE_BYTES;
+  if (depth == bottom) {
+    double version;
+    memcpy(&version, node + 8, 8);
+    if (!(version >= 0 && version < 9007199254740992.0)) return false;
+    // LEB128, as codec.ts's writeVarint: at most 8 bytes below 2^53, so slot and hash fit in 41.
+    uint64_t v = (uint64_t)version;
+    size_t n = 1;
+    out[0] = SLOT_PAGE;
+    for (; v >= 0x80; v >>= 7) out[n++] = (uint8_t)(v | 0x80);
+    out[n++] = (uint8_t)v;
+    memcpy(out + n, node + NODE_HASH_AT, 32);
+    w->at += n + 32;
+    return true;
+  }
+  out[0] = SLOT_INTERNAL;
+  w->at += 1;
+  return write_slot(w, left_of(w->t, ref), depth + 1, bottom) && write_slot(w, right_of(w->t, ref), depth + 1, bottom);
+}
+
+// jmtEncodePages(nodes, kv, pages: Int32Array [root id, depth]*, out: Uint8Array, ends: Int32Array):
+// tree.ts's page encoding, one page after another from out[0]; ends[i] is where page i ends.
+napi_value jmt_encode_pages(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  sha256_pair_fn unused;
+  tree t;
+  page_writer w;
+  int32_t *pages, *ends;
+  size_t nodes_length, kv_length, page_words, end_count;
+  if (!get_args(env, info, 5, argv, &unused) || !get_array(env, argv[0], napi_uint8_array, (void**)&t.nodes, &nodes_length) ||
+      !get_array(env, argv[1], napi_uint8_array, (void**)&w.kv, &kv_length) ||
+      !get_array(env, argv[2], napi_int32_array, (void**)&pages, &page_words) ||
+      !get_array(env, argv[3], napi_uint8_array, (void**)&w.out, &w.capacity) ||
+      !get_array(env, argv[4], napi_int32_array, (void**)&ends, &end_count)) {
+    return NULL;
+  }
+  if (page_words % 2 != 0 || end_count < page_words / 2 || w.capacity > INT32_MAX) {
+    fail(env, "jmtEncodePages: pages are [id, depth] pairs, one end each");
+    return NULL;
+  }
+  t.internals = nodes_length / NODE_BYTES;
+  t.leaves = kv_length / KV_BYTES;
+  t.leaf_hashes = NULL;
+  w.t = &t;
+  w.at = 0;
+  for (size_t i = 0; i < page_words / 2; i++) {
+    int32_t id = pages[2 * i], depth = pages[2 * i + 1];
+    if (id < 1 || (size_t)id >= t.internals || depth < 0 || depth > 256 - PAGE_LEVELS ||
+        !write_slot(&w, left_of(&t, id), depth + 1, depth + PAGE_LEVELS) || !write_slot(&w, right_of(&t, id), depth + 1, depth + PAGE_LEVELS)) {
+      fail(env, "jmtEncodePages: a node out of range or not loaded, or the output is full");
+      return NULL;
+    }
+    ends[i] = (int32_t)w.at;
   }
   return NULL;
 }

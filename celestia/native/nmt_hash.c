@@ -4,8 +4,9 @@
 // messages at a time (sha256_pair.c). Only N-API is used, so one build loads in every Node version
 // with N-API 8.
 //
-// Exports hashLeaves, hashFramedLeaves, hashLevel and merkleRoot (and, from jmt_hash.c, merkle-store's
-// jmtHashLeaves and jmtHashInternals) on the fastest SHA-256 this CPU runs,
+// Exports hashLeaves, hashFramedLeaves, hashLevel, merkleRoot, and for celestia/merkle.ts
+// merkleRootOfItems and sha256Items (and, from jmt_hash.c, merkle-store's jmtHashLeaves,
+// jmtHashInternals and jmtEncodePages) on the fastest SHA-256 this CPU runs,
 // `engine` naming it, and `openssl`: the same functions on OpenSSL alone.
 #include <node_api.h>
 #include <stdbool.h>
@@ -267,9 +268,128 @@ static void write_merkle_node(uint8_t* message, size_t i, const void* context) {
   memcpy(message + 1, (const uint8_t*)context + 2 * i * SHA256_PAIR_DIGEST, 2 * SHA256_PAIR_DIGEST);
 }
 
-// merkleRoot(items: n*itemSize, itemSize) -> 32 bytes: merkle.ts's RFC 6962 root, built a level at a
-// time in place. An odd last node moves up unchanged, which gives the same tree as splitting at the
-// largest power of two below the count.
+// A JavaScript array of Uint8Arrays, read once: where each item's bytes are, and the longest.
+typedef struct {
+  size_t count;
+  const uint8_t** data;
+  size_t* lengths;
+  size_t longest;
+} item_list;
+
+static bool item_list_open(napi_env env, napi_value array, item_list* list) {
+  bool is_array;
+  uint32_t count;
+  list->data = NULL;
+  list->lengths = NULL;
+  list->longest = 0;
+  if (napi_is_array(env, array, &is_array) != napi_ok || !is_array || napi_get_array_length(env, array, &count) != napi_ok) {
+    return fail(env, "expected an array of Uint8Arrays");
+  }
+  list->count = count;
+  list->data = malloc((count + 1) * sizeof *list->data);
+  list->lengths = malloc((count + 1) * sizeof *list->lengths);
+  if (list->data == NULL || list->lengths == NULL) return fail(env, "out of memory");
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value item;
+    if (napi_get_element(env, array, i, &item) != napi_ok || !get_bytes(env, item, &list->data[i], &list->lengths[i])) return false;
+    if (list->lengths[i] > list->longest) list->longest = list->lengths[i];
+  }
+  return true;
+}
+
+static void item_list_close(item_list* list) {
+  free(list->data);
+  free(list->lengths);
+}
+
+// Digest i = sha256(prefix || item i), or of item i alone when prefix < 0, at out + 32 i. Adjacent
+// items of equal length (the common case: transaction hashes, parts, same-size entries) are hashed
+// two at a time; `s` holds 1 + list->longest bytes.
+static void hash_items(sha256_pair_fn hash, scratch* s, const item_list* list, int prefix, uint8_t* out) {
+  size_t skip = prefix < 0 ? 0 : 1;
+  s->a[0] = s->b[0] = (uint8_t)prefix;
+  for (size_t i = 0; i < list->count;) {
+    size_t length = list->lengths[i];
+    memcpy(s->a + skip, list->data[i], length);
+    if (i + 1 < list->count && list->lengths[i + 1] == length) {
+      memcpy(s->b + skip, list->data[i + 1], length);
+      hash(s->a, s->b, skip + length, out + i * SHA256_PAIR_DIGEST, out + (i + 1) * SHA256_PAIR_DIGEST);
+      i += 2;
+    } else {
+      hash(s->a, s->a, skip + length, out + i * SHA256_PAIR_DIGEST, out + i * SHA256_PAIR_DIGEST);
+      i += 1;
+    }
+  }
+}
+
+// sha256Items(items: Uint8Array[], prefix: -1 or a byte) -> n*32: sha256(prefix || item) for each
+// item (no prefix byte for -1): merkle.ts's leaf hashes (prefix 0), or plain digests.
+static napi_value sha256_items(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  sha256_pair_fn hash;
+  int32_t prefix;
+  item_list list;
+  uint8_t* out;
+  scratch s;
+  if (!get_args(env, info, 2, argv, &hash) || napi_get_value_int32(env, argv[1], &prefix) != napi_ok || prefix < -1 || prefix > 255) {
+    fail(env, "sha256Items: expected items and a prefix byte or -1");
+    return NULL;
+  }
+  napi_value result = NULL;
+  if (item_list_open(env, argv[0], &list) && (result = new_bytes(env, list.count * SHA256_PAIR_DIGEST, &out)) != NULL &&
+      scratch_open(env, &s, 1 + list.longest)) {
+    hash_items(hash, &s, &list, prefix, out);
+    free(s.a);
+  } else {
+    result = NULL;
+  }
+  item_list_close(&list);
+  return result;
+}
+
+// Replaces the `count` 32-byte hashes at `level` with their RFC 6962 root, a level at a time in
+// place. An odd last node moves up unchanged, which gives the same tree as splitting at the largest
+// power of two below the count. `s` holds 1 + 64 bytes.
+static void reduce_level(sha256_pair_fn hash, scratch* s, uint8_t* level, size_t count) {
+  for (; count > 1; count = (count + 1) / 2) {
+    // hash_all reads children 2i and 2i+1 before it writes parent i, so the level can be overwritten.
+    hash_all(hash, s, count / 2, 1 + 2 * SHA256_PAIR_DIGEST, write_merkle_node, level, level, SHA256_PAIR_DIGEST);
+    if (count % 2 == 1) memmove(level + (count / 2) * SHA256_PAIR_DIGEST, level + (count - 1) * SHA256_PAIR_DIGEST, SHA256_PAIR_DIGEST);
+  }
+}
+
+// merkleRootOfItems(items: Uint8Array[]) -> 32 bytes: merkle.ts's merkleRoot, items of any sizes.
+static napi_value merkle_root_of_items(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  sha256_pair_fn hash;
+  item_list list;
+  uint8_t *out, *level;
+  scratch s;
+  if (!get_args(env, info, 1, argv, &hash)) return NULL;
+  napi_value result = NULL;
+  if (item_list_open(env, argv[0], &list) && (result = new_bytes(env, SHA256_PAIR_DIGEST, &out)) != NULL &&
+      scratch_open(env, &s, 1 + (list.longest > 2 * SHA256_PAIR_DIGEST ? list.longest : 2 * SHA256_PAIR_DIGEST))) {
+    if (list.count == 0) {  // sha256("")
+      hash(s.a, s.a, 0, out, out);
+    } else if ((level = malloc(list.count * SHA256_PAIR_DIGEST)) == NULL) {
+      result = NULL;
+      fail(env, "out of memory");
+    } else {
+      hash_items(hash, &s, &list, LEAF_PREFIX, level);
+      reduce_level(hash, &s, level, list.count);
+      memcpy(out, level, SHA256_PAIR_DIGEST);
+      free(level);
+    }
+    free(s.a);
+  } else {
+    result = NULL;
+  }
+  item_list_close(&list);
+  return result;
+}
+
+// merkleRoot(items: n*itemSize, itemSize) -> 32 bytes: merkle.ts's RFC 6962 root over items given
+// contiguously.
 static napi_value merkle_root(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   sha256_pair_fn hash;
@@ -295,11 +415,7 @@ static napi_value merkle_root(napi_env env, napi_callback_info info) {
   size_t longest = c.item_size > 2 * SHA256_PAIR_DIGEST ? c.item_size : 2 * SHA256_PAIR_DIGEST;
   if (new_bytes(env, count * SHA256_PAIR_DIGEST, &level) == NULL || !scratch_open(env, &s, 1 + longest)) return NULL;
   hash_all(hash, &s, count, 1 + c.item_size, write_merkle_leaf, &c, level, SHA256_PAIR_DIGEST);
-  for (; count > 1; count = (count + 1) / 2) {
-    // hash_all reads children 2i and 2i+1 before it writes parent i, so the level can be overwritten.
-    hash_all(hash, &s, count / 2, 1 + 2 * SHA256_PAIR_DIGEST, write_merkle_node, level, level, SHA256_PAIR_DIGEST);
-    if (count % 2 == 1) memmove(level + (count / 2) * SHA256_PAIR_DIGEST, level + (count - 1) * SHA256_PAIR_DIGEST, SHA256_PAIR_DIGEST);
-  }
+  reduce_level(hash, &s, level, count);
   memcpy(out, level, SHA256_PAIR_DIGEST);
   free(s.a);
   return result;
@@ -310,7 +426,8 @@ static bool export_functions(napi_env env, napi_value target, sha256_pair_fn has
     const char* name;
     napi_callback callback;
   } functions[] = {{"hashLeaves", hash_leaves},         {"hashFramedLeaves", hash_framed_leaves}, {"hashLevel", hash_level},
-                   {"merkleRoot", merkle_root},         {"jmtHashLeaves", jmt_hash_leaves},       {"jmtHashInternals", jmt_hash_internals}};
+                   {"merkleRoot", merkle_root},         {"merkleRootOfItems", merkle_root_of_items}, {"sha256Items", sha256_items},
+                   {"jmtHashLeaves", jmt_hash_leaves},  {"jmtHashInternals", jmt_hash_internals}, {"jmtEncodePages", jmt_encode_pages}};
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;
     if (napi_create_function(env, functions[i].name, NAPI_AUTO_LENGTH, functions[i].callback, (void*)hash, &fn) != napi_ok ||

@@ -15,23 +15,30 @@ const WIRE_VARINT = 0;
 const WIRE_LEN = 2;
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
+/** Where the varint readVarint last read ends: a module variable rather than a tuple per varint. */
+let varintEnd = 0;
+
 /**
- * Reads a varint at `at`: [value, next position], the value a number below 2^49 (exact in a double)
- * and a bigint above; or a reason.
+ * Reads a varint at `at`: its value, a number below 2^49 (exact in a double) and a bigint above,
+ * with `varintEnd` set after it; or a reason.
  */
-function readVarint(buf: Uint8Array, at: number, end: number): [number | bigint, number] | string {
+function readVarint(buf: Uint8Array, at: number, end: number): number | bigint | string {
   let small = 0;
   for (let i = 0; i < 10; i++) {
     if (at + i >= end) return "truncated varint";
     const byte = buf[at + i];
     if (i === 7) return readLongVarint(buf, at, end);
     small += (byte & 0x7f) * 2 ** (7 * i);
-    if (byte < 0x80) return i > 0 && byte === 0 ? "varint not minimally encoded" : [small, at + i + 1];
+    if (byte < 0x80) {
+      if (i > 0 && byte === 0) return "varint not minimally encoded";
+      varintEnd = at + i + 1;
+      return small;
+    }
   }
   return "varint longer than 10 bytes";
 }
 
-function readLongVarint(buf: Uint8Array, at: number, end: number): [bigint, number] | string {
+function readLongVarint(buf: Uint8Array, at: number, end: number): bigint | string {
   let value = 0n;
   for (let i = 0; i < 10; i++) {
     if (at + i >= end) return "truncated varint";
@@ -39,7 +46,9 @@ function readLongVarint(buf: Uint8Array, at: number, end: number): [bigint, numb
     value |= BigInt(byte & 0x7f) << BigInt(7 * i);
     if (byte < 0x80) {
       if (byte === 0) return "varint not minimally encoded";
-      return value >= 1n << 64n ? "varint exceeds 64 bits" : [value, at + i + 1];
+      if (value >= 1n << 64n) return "varint exceeds 64 bits";
+      varintEnd = at + i + 1;
+      return value;
     }
   }
   return "varint longer than 10 bytes";
@@ -50,15 +59,15 @@ function readLongVarint(buf: Uint8Array, at: number, end: number): [bigint, numb
  * or the reason it is not one.
  */
 export function readCanonical(buf: Uint8Array, kinds: readonly FieldKind[]): FieldValue[] | string {
-  const values: FieldValue[] = kinds.map(() => undefined);
+  const values: FieldValue[] = new Array(kinds.length).fill(undefined);
   let at = 0;
   let last = 0;
   while (at < buf.length) {
     const tag = readVarint(buf, at, buf.length);
     if (typeof tag === "string") return tag;
-    at = tag[1];
-    const field = Math.floor(Number(tag[0]) / 8);
-    const wireType = Number(tag[0]) % 8;
+    at = varintEnd;
+    const field = Math.floor(Number(tag) / 8);
+    const wireType = Number(tag) % 8;
     const kind = kinds[field - 1];
     if (field < 1 || kind === undefined) return `unknown field ${field}`;
     if (field <= last) return `field ${field} out of order or repeated`;
@@ -66,14 +75,14 @@ export function readCanonical(buf: Uint8Array, kinds: readonly FieldKind[]): Fie
     if (wireType !== (kind === "varint" ? WIRE_VARINT : WIRE_LEN)) return `field ${field} has wire type ${wireType}`;
     const value = readVarint(buf, at, buf.length);
     if (typeof value === "string") return `field ${field}: ${value}`;
-    at = value[1];
+    at = varintEnd;
     if (kind === "varint") {
-      if (value[0] === 0) return `field ${field} is zero (proto3 omits it)`;
-      values[field - 1] = BigInt(value[0]);
+      if (value === 0) return `field ${field} is zero (proto3 omits it)`;
+      values[field - 1] = BigInt(value);
       continue;
     }
-    if (value[0] > buf.length - at) return `field ${field} is truncated`;
-    const length = Number(value[0]);
+    if (value > buf.length - at) return `field ${field} is truncated`;
+    const length = Number(value);
     if (length === 0 && kind === "bytes") return `field ${field} is empty (proto3 omits it)`;
     values[field - 1] = buf.subarray(at, at + length);
     at += length;

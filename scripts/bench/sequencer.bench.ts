@@ -15,6 +15,8 @@ import { submitRollupTxMsg } from "../../sequencer/client/registry.ts";
 import { DEFAULT_PARAMS, requiredFee } from "../../sequencer/params.ts";
 import { signDocBytes } from "../../sequencer/tx/signature.ts";
 import { decodeTx } from "../../sequencer/tx/decode.ts";
+import { jsMerkleRoot, merkleRoot } from "../../celestia/merkle.ts";
+import { nmtHasherKind } from "../../celestia/nmt-hasher.ts";
 import type { BenchReport } from "./report.ts";
 
 const CHAIN_ID = "metro-bench-1";
@@ -127,6 +129,25 @@ async function blockProduction(blockTimeMs: number, perAccount: number): Promise
   }
 }
 
+/**
+ * Milliseconds for the RFC 6962 roots a block of `count` 250-byte rollup txs needs: the data hash
+ * over the tx hashes, the rollup's entries root and the part set root (64 KiB parts), median of 9.
+ */
+function blockRootsMs(root: (items: readonly Uint8Array[]) => Uint8Array, count: number): number {
+  const txs = Array.from({ length: count }, (_, i) => randomBytes(250 + (i % 7)));
+  const hashes = txs.map((tx) => hash("sha256", tx, "buffer"));
+  const data = Buffer.concat(txs);
+  const parts = Array.from({ length: Math.ceil(data.length / 65536) }, (_, i) => data.subarray(65536 * i, 65536 * (i + 1)));
+  const times = Array.from({ length: 9 }, () => {
+    const start = performance.now();
+    root(hashes);
+    root(txs);
+    root(parts);
+    return performance.now() - start;
+  }).sort((a, b) => a - b);
+  return times[4];
+}
+
 export async function run(): Promise<BenchReport> {
   const f = fixture(1000);
   let raw: number;
@@ -140,6 +161,8 @@ export async function run(): Promise<BenchReport> {
     rmSync(f.home, { recursive: true, force: true });
   }
   const production = await blockProduction(1000, 30);
+  const rootsJs = blockRootsMs(jsMerkleRoot, 5000);
+  const roots = blockRootsMs(merkleRoot, 5000);
   const rows: BenchReport["rows"] = [
     { measure: "raw secp256k1 verify (libsecp256k1, 1 core)", rate: Math.round(raw), unit: "verify/s", ratio: 1 },
     { measure: "admission: decode + verify + check + receipt (1 core)", rate: Math.round(admission), unit: "tx/s", ratio: +(admission / raw).toFixed(2) },
@@ -151,6 +174,8 @@ export async function run(): Promise<BenchReport> {
       blocks: production.blocks,
       medianBlockTxs: production.medianBlockTxs,
     },
+    { measure: "block roots of 5,000 txs: data hash, entries root, part set (ms)", rate: +roots.toFixed(2), unit: `ms (${merkleRoot === jsMerkleRoot ? "js" : nmtHasherKind})`, ratio: +(roots / rootsJs).toFixed(3) },
+    { measure: "the same roots, one node:crypto call per node (ms)", rate: +rootsJs.toFixed(2), unit: "ms (js)", ratio: 1 },
   ];
   return {
     name: "sequencer",

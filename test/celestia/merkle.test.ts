@@ -1,7 +1,19 @@
 import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { merkleLeafHash, merkleProof, merkleProofs, merkleRoot, verifyMerkleProof, type MerkleProof } from "../../celestia/merkle.ts";
+import {
+  jsMerkleRoot,
+  merkleLeafHash,
+  merkleProof,
+  merkleProofs,
+  merkleRoot,
+  nativeMerkle,
+  nativeOpenSslMerkle,
+  sha256Each,
+  verifyMerkleProof,
+  type MerkleProof,
+  type NativeMerkle,
+} from "../../celestia/merkle.ts";
 import { referenceMerkleRoot } from "./helpers/nmt-reference.ts";
 
 const SEED = 20260523;
@@ -104,5 +116,63 @@ describe("merkle proofs", () => {
     expect(verifyMerkleProof(root, proof, items[6])).toBe(true);
     for (const variant of variants) expect(verifyMerkleProof(root, variant, items[6])).toBe(false);
     expect(() => merkleProof(items, 11)).toThrow(RangeError);
+  });
+});
+
+// Both engines of the addon; none with METRO_NO_NATIVE=1, when merkleRoot is the JavaScript one.
+const natives = (
+  [
+    ["native (default engine)", nativeMerkle],
+    ["native (openssl engine)", nativeOpenSslMerkle],
+  ] as [string, NativeMerkle | undefined][]
+).filter((entry): entry is [string, NativeMerkle] => entry[1] !== undefined);
+
+describe("the native tree hashing", () => {
+  it("is in use after npm install, and off with METRO_NO_NATIVE=1", () => {
+    if (process.env.METRO_NO_NATIVE === "1") {
+      expect(nativeMerkle).toBeUndefined();
+      expect(merkleRoot).toBe(jsMerkleRoot);
+    } else {
+      expect(nativeMerkle).toBeDefined();
+      expect(merkleRoot).not.toBe(jsMerkleRoot);
+    }
+  });
+
+  // Runs of equal lengths (hashed two at a time) broken by other lengths (hashed alone), odd counts,
+  // empty items, and items that are views into a larger buffer.
+  const itemsArb = fc
+    .array(fc.tuple(fc.nat(4), fc.uint8Array({ maxLength: 130 })), { maxLength: 90 })
+    .map((runs) => runs.flatMap(([repeat, bytes]) => Array.from({ length: repeat + 1 }, (_, i) => (i % 2 === 0 ? bytes : Buffer.concat([Buffer.of(9), bytes]).subarray(1)))));
+
+  it.each(natives)("%s: roots, leaf hashes and digests byte for byte as the JavaScript reference", (_, native) => {
+    fc.assert(
+      fc.property(itemsArb, (items) => {
+        expect(native.merkleRootOfItems(items)).toEqual(jsMerkleRoot(items));
+        expect(native.merkleRootOfItems(items)).toEqual(referenceMerkleRoot(items));
+        const leaves = native.sha256Items(items, 0);
+        const digests = native.sha256Items(items, -1);
+        expect(leaves.length).toBe(32 * items.length);
+        items.forEach((item, i) => {
+          expect(leaves.subarray(32 * i, 32 * (i + 1))).toEqual(merkleLeafHash(item));
+          expect(digests.subarray(32 * i, 32 * (i + 1))).toEqual(sha(item));
+        });
+      }),
+      { seed: SEED, numRuns: 150 },
+    );
+    // A block's worth of same-size items, as the sequencer's part set and data hash have.
+    const block = Array.from({ length: 5001 }, (_, i) => sha(Uint8Array.of(i & 0xff, i >> 8)));
+    expect(native.merkleRootOfItems(block)).toEqual(jsMerkleRoot(block));
+  });
+
+  it.each(natives)("%s: refuses what is not an array of Uint8Arrays", (_, native) => {
+    expect(() => native.merkleRootOfItems("abc" as unknown as Uint8Array[])).toThrow(/array of Uint8Arrays/);
+    expect(() => native.merkleRootOfItems([Uint8Array.of(1), [1, 2] as unknown as Uint8Array])).toThrow(/Uint8Array/);
+    expect(() => native.sha256Items([Uint8Array.of(1)], 256)).toThrow(/prefix/);
+  });
+
+  it("sha256Each and merkleProofs give the reference's hashes on whichever path is in use", () => {
+    const items = Array.from({ length: 37 }, (_, i) => new Uint8Array(i % 5).fill(i));
+    expect(sha256Each(items)).toEqual(items.map((item) => sha(item)));
+    expect(merkleProofs(items).map((proof) => proof.leafHash)).toEqual(items.map((item) => sha(Uint8Array.of(0), item)));
   });
 });

@@ -12,7 +12,9 @@ import { metro } from "../../proto/index.ts";
 import { Secp256k1Signer } from "../../sequencer/client/signer.ts";
 import { applyBlock, executeRollupBlock, initRollup, proveAccount, signTokenTransfer, verifyAccountProof, type StateMachine, type TokenGenesis } from "../../lazy-rollup-node/index.ts";
 import { publicKeyOf, signDigest } from "../../lazy-rollup-node/secp256k1-key.ts";
+import { parseRollupAddress, rollupAddress, senderOf } from "../../lazy-rollup-node/token/address.ts";
 import { encodeTokenTx, encodeTransferBody } from "../../lazy-rollup-node/token/tx.ts";
+import { addressBytes } from "../../sequencer/tx/address.ts";
 import { CHAIN_ID, MACHINE, Node, PREFIX, addressOfKey, entry, testKey } from "./harness.ts";
 
 const { Tx } = metro.rollup.token.v1;
@@ -188,6 +190,36 @@ describe("token rollup", () => {
     expect(await node.store.committed.get(key)).toBeUndefined();
   });
 
+  it("a reverted transaction's overwrites and deletions of earlier writes in its block are undone", async () => {
+    const [a, b, c] = [Uint8Array.of(7, 1), Uint8Array.of(7, 2), Uint8Array.of(7, 3)];
+    // Each tx says what to do: 1 writes a and b, 2 rewrites a, deletes b, adds c and reverts, 3 adds c.
+    const scripted: StateMachine<TokenGenesis> = {
+      initGenesis: MACHINE.initGenesis,
+      async applyTx(state, txBytes) {
+        if (txBytes[0] === 1) {
+          state.set(a, Uint8Array.of(1));
+          state.set(b, Uint8Array.of(2));
+          return { ok: true, events: [] };
+        }
+        if (txBytes[0] === 2) {
+          state.set(a, Uint8Array.of(9));
+          state.set(a, Uint8Array.of(8));
+          state.delete(b);
+          state.set(c, Uint8Array.of(9));
+          expect([await state.get(a), await state.get(b), await state.get(c)]).toEqual([Uint8Array.of(8), undefined, Uint8Array.of(9)]);
+          return { ok: false, reason: "changed my mind" };
+        }
+        state.set(c, Uint8Array.of(3));
+        return { ok: true, events: [] };
+      },
+    };
+    const withRevert = await applyBlock(node.store.committed, scripted, node.input([entry(Uint8Array.of(1)), entry(Uint8Array.of(2)), entry(Uint8Array.of(3))]));
+    const without = await applyBlock(node.store.committed, scripted, node.input([entry(Uint8Array.of(1)), entry(Uint8Array.of(3))]));
+    // The same net writes in the same order, as if the reverted transaction had never run.
+    expect(withRevert.writes).toEqual(without.writes);
+    expect(withRevert.writes.map((w) => [...w.key, ...(w.value ?? [])])).toEqual([[7, 1, 1], [7, 2, 2], [7, 3, 3]]);
+  });
+
   it("a state machine that throws aborts the block with nothing committed", async () => {
     const broken: StateMachine<TokenGenesis> = { initGenesis: MACHINE.initGenesis, applyTx: async () => { throw new Error("bug"); } };
     const head = node.store.head!;
@@ -267,6 +299,58 @@ describe("token rollup", () => {
       const { results } = await node.next([transfer(privkey, BOB, 5n)]);
       expect(results[0].ok).toBe(true);
       expect(await account(rollupAddress)).toEqual({ balance: 0n, nonce: 1n });
+    });
+
+    it("encodes and parses 20-byte addresses as @cosmjs/encoding does, reasons included", () => {
+      const reference = (address: string, prefix: string): string => {
+        try {
+          const { prefix: found, data } = fromBech32(address, 90);
+          if (found !== prefix) return `prefix ${found}`;
+          return data.length === 20 ? `bytes ${Buffer.from(data).toString("hex")}` : `length ${data.length}`;
+        } catch {
+          return "not bech32";
+        }
+      };
+      const ours = (address: string, prefix: string): string => {
+        const parsed = parseRollupAddress(address, prefix);
+        if (typeof parsed !== "string") return `bytes ${Buffer.from(parsed).toString("hex")}`;
+        return parsed.includes("is not bech32") ? "not bech32" : parsed.includes("has prefix") ? `prefix ${/has prefix "([^"]*)"/.exec(parsed)![1]}` : `length ${/holds (\d+)/.exec(parsed)![1]}`;
+      };
+      const sha = (text: string) => sha256(new TextEncoder().encode(text));
+      // Prefixes the fast codec takes and ones it leaves to cosmjs (upper case, too long for 20 bytes).
+      for (const prefix of [PREFIX, "metro", "a", "x1y", "Tok", "p".repeat(51), "p".repeat(52)]) {
+        for (let i = 0; i < 150; i++) {
+          const bytes = sha(`${prefix} ${i}`).subarray(0, 20);
+          const expected = prefix.length + 39 > 90 ? undefined : toBech32(prefix, bytes);
+          if (expected !== undefined) expect(rollupAddress(bytes, prefix)).toBe(expected);
+          const address = expected ?? `${prefix.toLowerCase()}1${"q".repeat(38)}`;
+          const noise = sha(`noise ${prefix} ${i}`);
+          const at = noise[0] % address.length;
+          const variants = [
+            address,
+            address.toUpperCase(),
+            address.slice(0, at) + address[at].toUpperCase() + address.slice(at + 1),
+            address.slice(0, at) + "qpzry9x8gf2tvdw0s3jn54khce6mua7lbio1"[noise[1] % 36] + address.slice(at + 1),
+            address.slice(0, at) + address.slice(at + 1),
+            address + "q",
+            toBech32(prefix.toLowerCase(), sha(`${i}`).subarray(0, 19 + (noise[2] % 3)), 200),
+            toBech32("other", bytes),
+          ];
+          for (const variant of variants) {
+            for (const expectedPrefix of [prefix, prefix.toLowerCase()]) expect(ours(variant, expectedPrefix), `${variant} for ${expectedPrefix}`).toBe(reference(variant, expectedPrefix));
+          }
+        }
+      }
+    });
+
+    it("derives the sender's account as the sequencer does", () => {
+      for (let i = 0; i < 50; i++) {
+        const pubkey = publicKeyOf(testKey(100 + i));
+        const sender = senderOf(pubkey, PREFIX);
+        expect(sender.bytes).toEqual(addressBytes(pubkey));
+        expect(sender.address).toBe(toBech32(PREFIX, addressBytes(pubkey)));
+        expect(senderOf(pubkey, PREFIX)).toBe(sender);
+      }
     });
 
     it("signatures are low-S and deterministic", () => {

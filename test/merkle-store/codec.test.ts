@@ -20,7 +20,8 @@ import {
   writeVarint,
   type RootRecord,
 } from "../../merkle-store/codec.ts";
-import { EMPTY_ROOT, hashInternal, hashLeaf } from "../../merkle-store/hash.ts";
+import { createHash } from "node:crypto";
+import { EMPTY_ROOT, digest, digests, hashInternal, hashLeaf } from "../../merkle-store/hash.ts";
 
 const PREFIX = new TextEncoder().encode("!state!");
 const hash = (byte: number) => new Uint8Array(32).fill(byte);
@@ -80,5 +81,13 @@ describe("merkle-store codec", () => {
     expect(() => decodeRootRecord(encodeRootRecord({ kind: "leaf", keyHash: hash(1), valueHash: hash(2) }).subarray(0, 64))).toThrow(/corrupt/);
     expect(() => skipSlot(Uint8Array.of(9), 0)).toThrow(/corrupt/);
     expect(() => readVarint(Uint8Array.of(0x80, 0x80), 0)).toThrow(/corrupt/);
+  });
+
+  it("hashes a commit's values at once as it hashes one (digests, native or not)", () => {
+    const values = [new Uint8Array(0), Uint8Array.of(1), new Uint8Array(80).fill(7), Buffer.from("an account value").subarray(3), new Uint8Array(200).fill(9)];
+    const expected = values.map((value) => createHash("sha256").update(value).digest("binary"));
+    expect(digests(values)).toEqual(expected);
+    expect(values.map(digest)).toEqual(expected);
+    expect(digests([])).toEqual([]);
   });
 });

@@ -353,11 +353,19 @@ describe("merkle-store tree (core)", () => {
     const expected = hex(referenceRoot([...model.values()]));
     // node:crypto (null) always; the native hashers wherever the addon is built, as npm install does.
     const hashers = [nativeJmtHasher, nativeOpenSslJmtHasher, null].filter((hasher) => hasher !== undefined);
+    // The pages too, byte for byte: the native encoder's and the JavaScript one's (node:crypto, null).
+    const pages: string[][] = [];
     for (const native of hashers) {
       const tree = new VersionedTree({ capacity: 1e9, native });
-      await tree.commit(updates);
-      await tree.commit(deletions);
+      const written: string[] = [];
+      for (const batch of [updates, deletions]) {
+        const change = await tree.commit(batch);
+        written.push(...change.pages.map(({ key, value }) => `${hex(key)}:${hex(value)}`));
+      }
       expect(hex(tree.tree.rootHash)).toBe(expected);
+      pages.push(written);
     }
+    for (const written of pages) expect(written).toEqual(pages[pages.length - 1]);
+    expect(pages[0].length).toBeGreaterThan(100);
   });
 });
