@@ -24,7 +24,7 @@ export interface NodeConfig {
   indexedEvents: string[];
   /** The validator network (used when the genesis has more than one validator). */
   p2p: P2pConfig;
-  /** Consensus timeouts (CometBFT's defaults); the commit timeout is blockTimeMs. */
+  /** Consensus timeouts (CometBFT's defaults); the commit timeout is blockTimeMs, counted from the start of each height. */
   consensus: Partial<TimeoutConfig>;
 }
 

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Commit } from "../../cometbft/vote.ts";
 import type { ExecutedBlock, SequencerApp } from "../app.ts";
+import { decodeTxBatch, DEFAULT_GOSSIP_BATCH_BYTES, DEFAULT_GOSSIP_FLUSH_MS, TxGossip } from "../mempool/gossip.ts";
 import { createValidatorNetwork, type ValidatorNetwork } from "../p2p/network.ts";
 import { loadOrCreateNodeKey } from "../p2p/node-key.ts";
 import { TOPIC_CONSENSUS, TOPIC_MEMPOOL } from "../p2p/protocols.ts";
@@ -31,7 +32,7 @@ export interface CommitteeOptions {
   nodeKeyPath: string;
   walPath: string;
   p2p: P2pConfig;
-  /** The pause after a commit before the next height (CometBFT's timeout_commit): the block time. */
+  /** The interval between heights (the commit timeout, shortened by the time the height took; see engine.ts). */
   blockTimeMs: number;
   timeouts?: Partial<TimeoutConfig>;
   registry: Registry;
@@ -44,7 +45,7 @@ export interface CommitteeOptions {
 export interface Committee {
   readonly network: ValidatorNetwork;
   readonly engine: ConsensusEngine;
-  /** Tells the other validators about a transaction this node admitted. */
+  /** Tells the other validators about a transaction this node admitted (in the next batch). */
   gossipTx(tx: Uint8Array): void;
   stop(): Promise<void>;
 }
@@ -66,6 +67,7 @@ export async function startCommittee(o: CommitteeOptions): Promise<Committee> {
     wal: new Wal(walStorage),
     transport: {
       broadcast: (m) => void network.broadcast(TOPIC_CONSENSUS, m),
+      sendTo: (peer, m) => void network.sendTo(peer, TOPIC_CONSENSUS, m),
       onMessage: (handler) => void network.onMessage(TOPIC_CONSENSUS, handler),
       onPeerConnected: (handler) => void network.onPeer((e) => e.type === "connect" && handler(e.peerId)),
     },
@@ -75,8 +77,41 @@ export async function startCommittee(o: CommitteeOptions): Promise<Committee> {
     onError: (error) => o.logger.error({ err: error }, "consensus error"),
   });
   sync = blockSyncer(network, engine, o.app.store, o.logger.child({ module: "blocksync" }));
-  network.onMessage(TOPIC_MEMPOOL, (_from, tx) => {
-    o.admit(tx).catch((error) => o.logger.debug({ err: error }, "gossiped transaction not admitted"));
+  const gossip = new TxGossip({
+    send: (batch) => {
+      try {
+        network.broadcast(TOPIC_MEMPOOL, batch);
+      } catch (error) {
+        o.logger.error({ err: error, bytes: batch.length }, "could not gossip transactions");
+      }
+    },
+    maxBatchBytes: DEFAULT_GOSSIP_BATCH_BYTES,
+    flushMs: DEFAULT_GOSSIP_FLUSH_MS,
+  });
+  // Gossiped batches are admitted in the order they arrived, one transaction at a time (so a
+  // sender's sequence run arrives in order even when batches from several peers overlap), and one
+  // batch per turn of the event loop: a backlog admitted in one go, a chain of microtasks, held off
+  // RPC requests and consensus messages for up to half a second.
+  const received: Uint8Array[][] = [];
+  let admitting = false;
+  const admitReceived = async () => {
+    while (received.length > 0) {
+      for (const tx of received.shift()!) await o.admit(tx).catch((error) => o.logger.debug({ err: error }, "gossiped transaction not admitted"));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    admitting = false;
+  };
+  network.onMessage(TOPIC_MEMPOOL, (from, batch) => {
+    try {
+      received.push(decodeTxBatch(batch, o.app.genesis.params.maxTxBytes));
+    } catch (error) {
+      o.logger.warn({ err: error, peer: from }, "malformed transaction batch");
+      return;
+    }
+    if (!admitting) {
+      admitting = true;
+      void admitReceived();
+    }
   });
   await serveBlockSync(network, o.app.store);
   await network.start();
@@ -85,8 +120,9 @@ export async function startCommittee(o: CommitteeOptions): Promise<Committee> {
   return {
     network,
     engine,
-    gossipTx: (tx) => void network.broadcast(TOPIC_MEMPOOL, tx),
+    gossipTx: (tx) => gossip.add(tx),
     async stop() {
+      gossip.stop();
       await engine.stop();
       await network.stop();
       walStorage.close();

@@ -37,7 +37,7 @@ import {
   type Step,
   type Value,
 } from "./state-machine.ts";
-import { DEFAULT_TIMEOUTS, validateTimeouts, type Timeout, type TimeoutConfig } from "./timeouts.ts";
+import { DEFAULT_TIMEOUTS, STEP_COMMIT_TIMEOUT, validateTimeouts, type Timeout, type TimeoutConfig } from "./timeouts.ts";
 import type { ConsensusTransport, PeerId } from "./transport.ts";
 import type { EndHeight, LoggedInput, Wal, WalEntry } from "./wal.ts";
 import { exceedsOneThird } from "./vote-set.ts";
@@ -179,7 +179,10 @@ export class ConsensusEngine {
   #ahead = new Map<number, bigint>();
   #commitAhead = 0n;
   #behindTimerFor: bigint | undefined;
-  #lastCatchUpMs = -Infinity;
+  /** Peers helped from one height back (the first help is the commit alone), and when last. */
+  #catchUpMs = new Map<PeerId, number>();
+  /** When this node entered the current height: the block time runs from there. */
+  #heightStartedMs = 0;
   /** When each earlier round of this height was last re-sent. */
   #roundHelpMs = new Map<number, number>();
   readonly #evidence: DuplicateVoteEvidence[] = [];
@@ -204,6 +207,7 @@ export class ConsensusEngine {
     const height = committed.height + 1n;
     const { entries } = wal.open();
     this.#state = initialState(this.#config, { height, priorities: this.#prioritiesFor(height, entries), lastCommit: committed.commit });
+    this.#heightStartedMs = this.#clock.now();
     this.#running = true;
     this.#replaying = true;
     await this.#feed({ type: "start" });
@@ -273,12 +277,12 @@ export class ConsensusEngine {
     this.#enqueue(task).catch((error) => this.#o.onError?.(error));
   }
 
-  #onMessage(_from: PeerId, bytes: Uint8Array): void {
+  #onMessage(from: PeerId, bytes: Uint8Array): void {
     if (!this.#running || this.#pending >= (this.#o.maxPendingMessages ?? DEFAULT_MAX_PENDING)) return;
-    this.#post(() => this.#receive(bytes));
+    this.#post(() => this.#receive(from, bytes));
   }
 
-  async #receive(bytes: Uint8Array): Promise<void> {
+  async #receive(from: PeerId, bytes: Uint8Array): Promise<void> {
     if (!this.#running) return;
     let message: ConsensusMessage;
     try {
@@ -289,7 +293,7 @@ export class ConsensusEngine {
     const height = messageHeight(message);
     const current = this.#state.height;
     if (height < current) {
-      if (height === current - 1n) this.#helpCatchUp();
+      if (height === current - 1n) this.#helpCatchUp(from);
       return;
     }
     if (height > current) {
@@ -450,6 +454,11 @@ export class ConsensusEngine {
 
   #schedule(timeout: Timeout, delayMs: number): void {
     if (!this.#running) return;
+    // The block time is the interval between heights, not a pause added after each one: a height
+    // whose consensus and commit took part of it waits only for the rest. Under load this proposes
+    // as soon as the previous block is in, and blocks stay as small as the rate allows; idle, blocks
+    // still come one block time apart.
+    if (timeout.step === STEP_COMMIT_TIMEOUT) delayMs = Math.max(0, delayMs - (this.#clock.now() - this.#heightStartedMs));
     const cancel = this.#clock.setTimer(delayMs, () => {
       this.#timers.delete(cancel);
       this.#post(() => this.#feedIfRunning({ type: "timeout", timeout }));
@@ -553,17 +562,30 @@ export class ConsensusEngine {
     this.#timers.add(cancel);
   }
 
-  /** A peer is one height back: send it what decided that height (at most once per gossip interval). */
-  #helpCatchUp(): void {
+  /**
+   * A peer is one height back: send it what decided that height, at most once per gossip interval.
+   * First the commit alone: a peer that sent an old message is most often just finishing that height
+   * with the block in hand (a late vote, a relay), and re-sending it a whole block every height was
+   * most of the committee's traffic. Only a peer still behind after that gets the block as well.
+   */
+  #helpCatchUp(peer: PeerId): void {
     const now = this.#clock.now();
-    if (now - this.#lastCatchUpMs < this.#gossipIntervalMs) return;
-    this.#lastCatchUpMs = now;
-    for (const message of catchUpMessages(this.#state)) this.#o.transport.broadcast(encodeMessage(message));
+    const helpedMs = this.#catchUpMs.get(peer);
+    if (helpedMs !== undefined && now - helpedMs < this.#gossipIntervalMs) return;
+    this.#catchUpMs.set(peer, now);
+    const { transport } = this.#o;
+    for (const message of catchUpMessages(this.#state, helpedMs !== undefined)) {
+      const bytes = encodeMessage(message);
+      if (transport.sendTo) transport.sendTo(peer, bytes);
+      else transport.broadcast(bytes);
+    }
   }
 
   /** On a new height: forget what is now history, feed what was buffered for it, re-check whether we are behind. */
   async #enteredHeight(): Promise<void> {
     const height = this.#state.height;
+    this.#heightStartedMs = this.#clock.now();
+    this.#catchUpMs = new Map();
     for (const [index, seen] of this.#ahead) if (seen <= height) this.#ahead.delete(index);
     const buffered = [...this.#future.values()].flat();
     this.#future = new Map();

@@ -244,13 +244,14 @@ export function afterSyncedBlock(state: ConsensusState, commit: Commit): StepRes
 export function gossipMessages(state: ConsensusState, blocks: boolean): ConsensusMessage[] {
   if (state.decision) {
     const commit: ConsensusMessage = { kind: "commit", commit: currentCommit(state) };
-    return blocks ? [{ kind: "proposal", proposal: state.decision.proposal }, commit] : [commit];
+    const proposal = state.decision.proposal;
+    return blocks && !heldByAll(state, proposal) ? [{ kind: "proposal", proposal }, commit] : [commit];
   }
   if (state.round < 0) return [];
   const messages: ConsensusMessage[] = [];
   const round = state.rounds.get(state.round);
   for (const proposal of round?.proposals ?? []) {
-    if (blocks) messages.push({ kind: "proposal", proposal });
+    if (blocks && !heldByAll(state, proposal)) messages.push({ kind: "proposal", proposal });
     if (proposal.polRound >= 0) {
       const key = blockKey(proposal.blockId);
       for (const vote of state.rounds.get(proposal.polRound)?.prevotes.blocks.get(key)?.votes ?? []) {
@@ -263,6 +264,20 @@ export function gossipMessages(state: ConsensusState, blocks: boolean): Consensu
     for (const vote of [round.prevotes.votes[self], round.precommits.votes[self]]) if (vote) messages.push({ kind: "vote", vote });
   }
   return messages;
+}
+
+/**
+ * Whether every other validator has voted for the proposal's block in its round. A correct validator
+ * votes for a block only once it holds the proposal (lines 22, 28, 36), and logs it before signing,
+ * so re-sending the block, the largest message by far, would only cost every peer a decode.
+ */
+function heldByAll(state: ConsensusState, proposal: SignedProposal): boolean {
+  const round = state.rounds.get(proposal.round);
+  if (!round) return false;
+  const key = blockKey(proposal.blockId);
+  const prevotes = round.prevotes.blocks.get(key)?.votes;
+  const precommits = round.precommits.blocks.get(key)?.votes;
+  return state.config.validators.every((_, i) => i === state.config.self || prevotes?.[i] !== undefined || precommits?.[i] !== undefined);
 }
 
 /**
@@ -279,12 +294,13 @@ export function roundMessages(state: ConsensusState, round: number): ConsensusMe
 }
 
 /**
- * For a node still at the previous height: its commit (which is enough for a node that holds the
- * block) and, when this node decided it itself rather than restarting since, the block too.
+ * For a node still at the previous height: its commit, which is enough for a node that holds the
+ * block, and with `block` (for a node the commit alone did not move) the block too, when this node
+ * decided it itself rather than restarting since.
  */
-export function catchUpMessages(state: ConsensusState): ConsensusMessage[] {
+export function catchUpMessages(state: ConsensusState, block: boolean): ConsensusMessage[] {
   const messages: ConsensusMessage[] = [];
-  if (state.lastDecision) messages.push({ kind: "proposal", proposal: state.lastDecision.proposal });
+  if (block && state.lastDecision) messages.push({ kind: "proposal", proposal: state.lastDecision.proposal });
   if (state.lastCommit) messages.push({ kind: "commit", commit: state.lastCommit });
   return messages;
 }

@@ -1,7 +1,8 @@
 // Tendermint's timeouts. Each grows linearly with the round (base + delta x round) so that, once the
 // network is timely again, some round is long enough for a correct proposer's block to reach
 // everyone; they reset at every height. The commit timeout is the pause after a decision in which
-// late precommits still join the commit, and it paces block production.
+// late precommits still join the commit, and it paces block production: the engine counts it from
+// the start of the height, so it sets the interval between heights rather than adding to it.
 
 export const STEP_PROPOSE_TIMEOUT = 1;
 export const STEP_PREVOTE_TIMEOUT = 2;

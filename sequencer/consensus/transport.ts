@@ -7,6 +7,8 @@ export type PeerId = string;
 
 export interface ConsensusTransport {
   broadcast(message: Uint8Array): void;
+  /** Optional: to one peer (a peer id as onMessage reports it); without it the engine broadcasts instead. */
+  sendTo?(peer: PeerId, message: Uint8Array): void;
   onMessage(handler: (from: PeerId, message: Uint8Array) => void): void;
   /** Optional: a peer (re)connected, so it may lack anything sent meanwhile; the engine re-sends its state. */
   onPeerConnected?(handler: (peer: PeerId) => void): void;

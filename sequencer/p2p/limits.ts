@@ -47,7 +47,7 @@ export const DEFAULT_LIMITS: NetworkLimits = {
     // Proposals carry their whole block (maxBlockBytes is 8 MiB of transactions, plus their encoding
     // and the header); votes are small.
     [TOPIC_CONSENSUS]: { maxMessageBytes: 10 * MiB, messagesPerSecond: 2_000, bytesPerSecond: 64 * MiB, burstSeconds: 2 },
-    // One transaction (maxTxBytes is 256 KiB) or a small batch.
+    // A batch of transactions (mempool/gossip.ts: up to 64 KiB, or one transaction of up to maxTxBytes, 256 KiB).
     [TOPIC_MEMPOOL]: { maxMessageBytes: 1 * MiB, messagesPerSecond: 20_000, bytesPerSecond: 32 * MiB, burstSeconds: 2 },
     // A response carries a block (8 MiB) with its commit.
     [BLOCKSYNC_PROTOCOL]: { maxMessageBytes: 16 * MiB, messagesPerSecond: 50, bytesPerSecond: 1 * MiB, burstSeconds: 2 },

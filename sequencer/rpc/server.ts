@@ -26,6 +26,7 @@ import {
   rateLimited,
   readRequest,
   type CallContext,
+  type JsonRpcId,
   type JsonRpcRequest,
   type JsonRpcResponse,
   type MethodTable,
@@ -130,7 +131,7 @@ export async function startRpcServer(node: SequencerNode, options: RpcServerOpti
   }
 
   /** A JSON-RPC body: one request or a batch. Notifications (no id) are skipped, as CometBFT does. */
-  async function handleBody(body: string, base: Omit<CallContext, "id">): Promise<Reply> {
+  async function handleBody(body: string, context: (id: JsonRpcId) => CallContext): Promise<Reply> {
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);
@@ -144,21 +145,31 @@ export async function startRpcServer(node: SequencerNode, options: RpcServerOpti
     for (const item of items) {
       const read = readRequest(item);
       if ("error" in read) replies.push(failure(read.id, read.error));
-      else if (read.request.hasId) replies.push(await call(read.request, { ...base, id: read.request.id }));
+      else if (read.request.hasId) replies.push(await call(read.request, context(read.request.id)));
     }
     return batch ? (replies.length > 0 ? replies : undefined) : replies[0];
   }
 
-  function httpContext(req: http.IncomingMessage, res: http.ServerResponse): Omit<CallContext, "id"> {
-    const gone = new AbortController();
-    res.on("close", () => gone.abort());
-    return {
+  function httpContext(req: http.IncomingMessage, res: http.ServerResponse): (id: JsonRpcId) => CallContext {
+    let signal: AbortSignal | undefined;
+    return (id) => ({
+      id,
       remoteAddress: clientAddress(req.socket.remoteAddress),
-      signal: AbortSignal.any([gone.signal, closing.signal]),
+      // Made on first use: few calls wait on it (broadcast_tx_commit does), and for every request an
+      // AbortSignal.any plus an abort (a DOMException with its stack) when the response closes cost
+      // more than broadcast_tx_sync's own JSON handling.
+      get signal() {
+        if (!signal) {
+          const gone = new AbortController();
+          res.once("close", () => gone.abort());
+          signal = AbortSignal.any([gone.signal, closing.signal]);
+        }
+        return signal;
+      },
       connection: undefined,
       // Over HTTP the reply is the end of the call.
       afterReply: () => {},
-    };
+    });
   }
 
   function listMethods(res: http.ServerResponse): void {
@@ -185,7 +196,7 @@ export async function startRpcServer(node: SequencerNode, options: RpcServerOpti
         return;
       }
       req.resume();
-      sendJson(res, 200, await call(request, { ...httpContext(req, res), id: -1 }, url.searchParams));
+      sendJson(res, 200, await call(request, httpContext(req, res)(-1), url.searchParams));
       return;
     }
     if (req.method === "GET") return listMethods(res);
@@ -208,7 +219,7 @@ export async function startRpcServer(node: SequencerNode, options: RpcServerOpti
       if (isBinary) return void conn.send(failure(null, invalidRequest("send JSON-RPC requests as text frames")));
       const after: (() => void)[] = [];
       const base = { remoteAddress: conn.remoteAddress, signal, connection: conn, afterReply: (task: () => void) => after.push(task) };
-      handleBody(data.toString(), base)
+      handleBody(data.toString(), (id) => ({ ...base, id }))
         .then(async (reply) => {
           if (reply !== undefined) await conn.send(reply);
           for (const task of after) task();

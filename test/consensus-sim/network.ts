@@ -106,6 +106,9 @@ export class SimNetwork {
       broadcast: (bytes) => {
         if (alive()) this.broadcast(node, bytes);
       },
+      sendTo: (peer, bytes) => {
+        if (alive()) this.send(node, Number(peer.slice("node-".length)), bytes);
+      },
       onMessage: (handler) => {
         this.#handlers[node] = (from, bytes) => {
           if (alive()) handler(from, bytes);

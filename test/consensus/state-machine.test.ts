@@ -243,16 +243,30 @@ describe("state machine: rounds and timeouts", () => {
     const [x, y] = others(self);
     state = run(state, { type: "vote", vote: prevote(x, 0, A) }, { type: "vote", vote: prevote(y, 0, A) }, { type: "vote", vote: precommit(x, 0, A) }, { type: "vote", vote: precommit(y, 0, A) }).state;
     const next = run(state, { type: "timeout", timeout: { height: 1n, round: 0, step: STEP_COMMIT_TIMEOUT } }).state;
-    expect(catchUpMessages(next).map((m) => m.kind)).toEqual(["proposal", "commit"]);
+    expect(catchUpMessages(next, false).map((m) => m.kind)).toEqual(["commit"]);
+    expect(catchUpMessages(next, true).map((m) => m.kind)).toEqual(["proposal", "commit"]);
     // After a restart only the stored commit is known; it is enough for a node holding the block.
     const restarted = initialState(next.config, { height: 2n, priorities: next.priorities, lastCommit: next.lastCommit });
-    expect(catchUpMessages(restarted).map((m) => m.kind)).toEqual(["commit"]);
+    expect(catchUpMessages(restarted, true).map((m) => m.kind)).toEqual(["commit"]);
   });
 
   it("re-gossips its current round: its own votes, and the proposal when blocks are included", () => {
     const { state } = prevotedFor(self);
     expect(gossipMessages(state, true).map((m) => m.kind)).toEqual(["proposal", "vote"]);
     expect(gossipMessages(state, false).map((m) => m.kind)).toEqual(["vote"]);
+  });
+
+  it("stops re-sending a block once every other validator has voted for it (they hold it)", () => {
+    let { state } = prevotedFor(self);
+    const [x, y, z] = others(self);
+    state = run(state, { type: "vote", vote: prevote(x, 0, A) }, { type: "vote", vote: precommit(y, 0, A) }).state;
+    expect(gossipMessages(state, true).map((m) => m.kind)).toEqual(["proposal", "vote"]);
+    // A nil vote does not show the block is held.
+    const nil = run(state, { type: "vote", vote: prevote(z, 0, undefined) }).state;
+    expect(gossipMessages(nil, true).map((m) => m.kind)).toEqual(["proposal", "vote"]);
+    // The last prevote is also the polka: this node's prevote and precommit go out, the block does not.
+    const all = run(state, { type: "vote", vote: prevote(z, 0, A) }).state;
+    expect(gossipMessages(all, true).map((m) => m.kind)).toEqual(["vote", "vote"]);
   });
 });
 
