@@ -208,7 +208,10 @@ it("runs the whole network: transfers and a bundle reach firm and headers throug
   devnet = await startDevnet();
   expect(devnet.events.some((e) => e.event === "resuming")).toBe(true);
   await until(async () => ((await getJson(`${a0}/v1/status`)).firm.height > firmBefore ? true : undefined), "alpha firm beyond where it was before the stop");
-  expect(Number((await getJson(`${file.sequencer.rpc[0]}/status`)).result.sync_info.latest_block_height)).toBeGreaterThan(heightBefore);
+  // The chain goes on from where it stopped (its first block after the restart is heightBefore + 1).
+  await until(async () => (Number((await getJson(`${file.sequencer.rpc[0]}/status`)).result.sync_info.latest_block_height) > heightBefore ? true : undefined), "a sequencer block after the restart");
+  const resumed = await getJson(`${file.sequencer.rpc[0]}/block?height=${heightBefore + 1}`);
+  expect(resumed.result.block.header.last_block_id.hash).toBe((await getJson(`${file.sequencer.rpc[0]}/block?height=${heightBefore}`)).result.block_id.hash);
   const first = sent[0].rollupTxs[0];
   expect((await getJson(`${a0}/v1/txs/${first.hash}`)).status).toBe("firm");
 }, 420_000);
