@@ -1,0 +1,136 @@
+// One user's view of a token transfer on the running devnet (issue 6): cosmjs signs and broadcasts
+// (fee "auto"), then the time from the sequencer commit of its block to the rollup node reporting it
+// soft, firm and under a header, each seen as the node's own WebSocket event; every firm location is
+// checked with blob.Get on the DA server. Transfers go one after another at a user's pace, so this
+// is latency without load (`npm run bench:e2e` is the loaded view).
+import { createHash } from "node:crypto";
+import { WebSocket } from "ws";
+import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
+import { GasPrice, SigningStargateClient } from "@cosmjs/stargate";
+import { Bip39, EnglishMnemonic, Slip10, Slip10Curve } from "@cosmjs/crypto";
+import { makeCosmoshubPath } from "@cosmjs/amino";
+import { metroRegistry, submitRollupTxMsg } from "../../sequencer/client/registry.ts";
+import { signTokenTransfer } from "../../lazy-rollup-node/token/client.ts";
+import { ADDRESS_PREFIX, FEE_DENOM } from "../../sequencer/params.ts";
+import { DEFAULT_DEVNET_SETTINGS } from "../../devnet/create.ts";
+import { startBenchDevnet } from "./e2e/devnet-process.ts";
+import type { BenchReport } from "./report.ts";
+
+const TRANSFERS = Number(process.env.METRO_BENCH_TRANSFERS ?? 40);
+const LEVEL_TIMEOUT_MS = 30_000;
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Arrival times of rollup-node events per tx hash, and of sequencer blocks per tx hash. */
+class Observer {
+  readonly seen = new Map<string, Map<string, number>>();
+  #waiters: (() => void)[] = [];
+
+  record(hash: string, level: string, at = performance.now()): void {
+    const levels = this.seen.get(hash) ?? new Map<string, number>();
+    if (!levels.has(level)) levels.set(level, at);
+    this.seen.set(hash, levels);
+    for (const wake of this.#waiters.splice(0)) wake();
+  }
+
+  async until(hash: string, level: string): Promise<number> {
+    const deadline = performance.now() + LEVEL_TIMEOUT_MS;
+    for (;;) {
+      const at = this.seen.get(hash)?.get(level);
+      if (at !== undefined) return at;
+      if (performance.now() > deadline) throw new Error(`tx ${hash}: no ${level} within ${LEVEL_TIMEOUT_MS} ms`);
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        setTimeout(resolve, 1_000).unref();
+      });
+    }
+  }
+}
+
+function socket(url: string, onMessage: (message: any) => void): Promise<WebSocket> {
+  const ws = new WebSocket(url, { maxPayload: 64 * 1024 * 1024 });
+  ws.on("message", (raw) => onMessage(JSON.parse(String(raw))));
+  return new Promise((resolve, reject) => ws.once("open", () => resolve(ws)).once("error", reject));
+}
+
+async function daBlob(url: string, da: { height: number; namespace: string; commitment: string }): Promise<{ commitment: string }> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "blob.Get", params: [da.height, da.namespace, da.commitment] }),
+  });
+  const body = (await response.json()) as { result?: { commitment: string }; error?: { message: string } };
+  if (!body.result) throw new Error(`blob.Get at DA height ${da.height}: ${body.error?.message}`);
+  return body.result;
+}
+
+export async function run(): Promise<BenchReport> {
+  const devnet = await startBenchDevnet(DEFAULT_DEVNET_SETTINGS, [], false);
+  const sockets: WebSocket[] = [];
+  try {
+    const { file } = devnet;
+    const rollup = file.rollups[0];
+    const observer = new Observer();
+    // Commits: the sequencer's NewBlock events, each tx hashed as cosmjs reports it.
+    const sequencer = await socket(file.sequencer.websocket[0], (m) => {
+      for (const tx of m.result?.data?.value?.block?.data?.txs ?? []) observer.record(createHash("sha256").update(Buffer.from(tx, "base64")).digest("hex").toUpperCase(), "commit");
+    });
+    sequencer.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "subscribe", params: { query: "tm.event='NewBlock'" } }));
+    const node = await socket(`${rollup.nodes[0].replace("http", "ws")}/v1/ws`, (m) => {
+      if (m.event && m.hash) observer.record(m.hash, m.event);
+      if (m.event === "firm") observer.record(`${m.hash}/da`, JSON.stringify(m.tx.da));
+    });
+    sockets.push(sequencer, node);
+
+    const users = await Promise.all(
+      file.accounts.slice(0, 2).map(async ({ mnemonic, address }) => {
+        const wallet = await DirectSecp256k1HdWallet.fromMnemonic(mnemonic, { prefix: ADDRESS_PREFIX });
+        const seed = await Bip39.mnemonicToSeed(new EnglishMnemonic(mnemonic));
+        const client = await SigningStargateClient.connectWithSigner(file.sequencer.rpc[0], wallet, { registry: metroRegistry(), gasPrice: GasPrice.fromString(`${file.sequencer.minGasPrice}${FEE_DENOM}`) });
+        return { address, rollupAddress: "", privateKey: Slip10.derivePath(Slip10Curve.Secp256k1, seed, makeCosmoshubPath(0)).privkey, client, nonce: 0n };
+      }),
+    );
+    for (const [i, u] of users.entries()) u.rollupAddress = file.accounts[i].rollupAddresses![rollup.secondaryChainId];
+
+    const samples: { submitToCommit: number; commitToSoft: number; commitToFirm: number; commitToHeader: number }[] = [];
+    let confirmed = 0;
+    for (let n = 0; n < TRANSFERS; n++) {
+      const [from, to] = n % 2 === 0 ? users : [users[1], users[0]];
+      const data = signTokenTransfer(from.privateKey, { chainId: rollup.secondaryChainId, nonce: from.nonce++, to: to.rollupAddress, amount: 1n });
+      const rollupHash = createHash("sha256").update(data).digest("hex").toUpperCase();
+      node.send(JSON.stringify({ subscribe: "tx", hash: rollupHash }));
+      const submitted = performance.now();
+      const hash = await from.client.signAndBroadcastSync(from.address, [submitRollupTxMsg(from.address, { secondaryChainId: rollup.secondaryChainId, data })], "auto");
+      const commit = await observer.until(hash, "commit");
+      const soft = await observer.until(rollupHash, "soft");
+      const firm = await observer.until(rollupHash, "firm");
+      const header = await observer.until(rollupHash, "header");
+      const da = JSON.parse([...observer.seen.get(`${rollupHash}/da`)!.keys()][0]) as { height: number; namespace: string; commitment: string };
+      if ((await daBlob(file.da.url, da)).commitment !== da.commitment) throw new Error(`tx ${rollupHash}: the DA blob at ${da.height} has another commitment`);
+      confirmed++;
+      samples.push({ submitToCommit: commit - submitted, commitToSoft: soft - commit, commitToFirm: firm - commit, commitToHeader: header - commit });
+    }
+    const row = (measure: string, values: number[]) => ({ measure, p50_ms: Math.round(percentile(values, 50) * 10) / 10, p99_ms: Math.round(percentile(values, 99) * 10) / 10, max_ms: Math.round(Math.max(...values)) });
+    return {
+      name: "transfer-latency",
+      title: `Token transfer latency on the devnet (${TRANSFERS} cosmjs transfers one after another, ${file.settings!.blockTimeMs} ms sequencer blocks, ${file.settings!.daBlockTimeMs} ms DA blocks)`,
+      rows: [
+        row("broadcast (incl. simulate + sign) -> commit", samples.map((s) => s.submitToCommit)),
+        row("commit -> soft", samples.map((s) => s.commitToSoft)),
+        row("commit -> firm", samples.map((s) => s.commitToFirm)),
+        row("commit -> header", samples.map((s) => s.commitToHeader)),
+      ],
+      notes: [
+        "commit = the NewBlock event on validator-0's WebSocket; soft, firm, header = the rollup node's own /v1/ws events for the transaction; all seen by this one process on one clock.",
+        `${confirmed} of ${TRANSFERS} firm locations (DA height, namespace, commitment) confirmed by blob.Get on the DA server.`,
+        "Target (issue 6): commit -> soft p50 <= 200 ms.",
+      ],
+    };
+  } finally {
+    for (const s of sockets) s.close();
+    await devnet.stop();
+  }
+}
