@@ -31,7 +31,8 @@ export interface DevnetFile {
   home: string;
   da: { url: string; token?: string };
   sequencer: { chainId: string; minGasPrice: string; rpc: string[]; websocket: string[]; metrics: string[] };
-  relayer?: { metrics?: string };
+  /** `status`: GET <status>?height=N|hash=H answers as metro_da_status does. */
+  relayer?: { metrics?: string; status?: string };
   rollups: DevnetRollup[];
   accounts: DevnetAccount[];
   /** How `metro devnet` made this network; a restart uses the same. */

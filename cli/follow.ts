@@ -12,7 +12,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { WebSocket } from "ws";
 import { receiptFromJson, type ReceiptJson } from "../sequencer/rpc/json.ts";
 import { verifyReceipt } from "../sequencer/receipt.ts";
-import { queryClient, sequencerRpcs } from "./context.ts";
+import { queryClient, readDevnet, sequencerRpcs, type NetworkOptions } from "./context.ts";
 import { emit, label, outputOption, type OutputOptions } from "./output.ts";
 import { connectRollup, rollupById, unreachableRollupNode, wsUrlOf, type RollupEndpoint, type RollupOptions } from "./rollup-api.ts";
 import { rpcCall, RpcError } from "./sequencer-rpc.ts";
@@ -130,18 +130,35 @@ interface DaStatusJson {
   commitment?: string;
 }
 
-/** Firm for a transaction without rollup transactions: its sequencer block's blob on Celestia. */
-async function waitSequencerFirm(o: OutputOptions, rpc: string, hash: string, deadline: Deadline): Promise<void> {
+/** The DA status of the block with tx `hash` from a standalone relayer (GET <status>?hash=), undefined while unknown. */
+async function relayerDaStatus(statusUrl: string, hash: string): Promise<DaStatusJson | undefined> {
+  const response = await fetch(`${statusUrl}?hash=${hash}`, { signal: AbortSignal.timeout(5_000) });
+  if (response.status === 404) return undefined; // the relayer has not seen its block yet
+  const body = (await response.json()) as DaStatusJson & { error?: string };
+  if (!response.ok) throw new Error(`relayer at ${statusUrl}: ${body.error ?? response.status}`);
+  return body;
+}
+
+/**
+ * Firm for a transaction without rollup transactions: its sequencer block's blob on Celestia. Asked of
+ * the node (metro_da_status, when it runs the relayer inside), else of the devnet's standalone relayer.
+ */
+async function waitSequencerFirm(o: OutputOptions & NetworkOptions, rpc: string, hash: string, deadline: Deadline): Promise<void> {
   let noRelayer = "";
+  const relayerStatus = o.node ? undefined : readDevnet(o.devnet)?.relayer?.status;
   const posted = await poll(deadline, 500, async () => {
+    let status: DaStatusJson | undefined;
     try {
-      const status = await rpcCall<DaStatusJson>(rpc, "metro_da_status", { hash });
-      return status.state === "posted" ? status : undefined;
+      status = await rpcCall<DaStatusJson>(rpc, "metro_da_status", { hash });
     } catch (error) {
       if (!(error instanceof RpcError)) throw error;
-      noRelayer = error.message;
-      return null;
+      if (relayerStatus === undefined) {
+        noRelayer = error.message;
+        return null;
+      }
+      status = await relayerDaStatus(relayerStatus, hash).catch(() => undefined);
     }
+    return status?.state === "posted" ? status : undefined;
   }, () => deadline.timeout(`the block of sequencer tx ${hash} to be posted to Celestia`));
   if (posted === null) {
     emit(o, { level: "firm", tx: hash, unknown: noRelayer }, `${label("firm")}not known here: ${noRelayer}`);

@@ -7,7 +7,8 @@ import { CELESTIA_MAINNET_LIMITS } from "../sequencer/relayer/da-limits.ts";
 import { DEFAULT_COMPRESSION, type CompressionChoice } from "../sequencer/relayer/compression.ts";
 import { RELAYER_DEFAULTS, startRelayer } from "../sequencer/relayer/relayer.ts";
 import { rpcSource } from "../sequencer/relayer/rpc-source.ts";
-import { startMetricsServer } from "../sequencer/rpc/metrics-server.ts";
+import { HttpStatusError, startMetricsServer } from "../sequencer/rpc/metrics-server.ts";
+import { daStatusJson } from "../sequencer/relayer/da-status.ts";
 import { cliLogger, untilSignal } from "./logger.ts";
 import { decimal, integer, powerOfTwo } from "./options.ts";
 
@@ -62,7 +63,7 @@ export function relayerCommand(): Command {
     .option("--submit-timeout <ms>", "submit again when a submission has not landed after this long", integer(100), RELAYER_DEFAULTS.submitTimeoutMs)
     .option("--max-lag-blocks <n>", "blocks behind at which back-pressure is reported", integer(1), RELAYER_DEFAULTS.maxLagBlocks)
     .addOption(new Option("--compression <codec>", "zstd[:level], brotli[:quality] or none").argParser(compression).default(DEFAULT_COMPRESSION, `${DEFAULT_COMPRESSION.codec}:${DEFAULT_COMPRESSION.level}`))
-    .option("--metrics-listen <host:port>", "Prometheus metrics at GET /metrics (empty: none)", "127.0.0.1:26661")
+    .option("--metrics-listen <host:port>", "Prometheus metrics at GET /metrics and DA status at GET /v1/da-status?height=|hash= (empty: none)", "127.0.0.1:26661")
     .option("--log-level <level>", "trace, debug, info, warn or error")
     .action(async (o: StartOptions) => {
       const logger = cliLogger("relayer", o.logLevel);
@@ -81,7 +82,21 @@ export function relayerCommand(): Command {
         maxGasPrice: o.maxGasPrice,
         maxLagBlocks: o.maxLagBlocks,
       });
-      const metrics = o.metricsListen ? await startMetricsServer(relayer.metrics.registry, o.metricsListen) : undefined;
+      // GET /v1/da-status?height=N or ?hash=<tx hash>: what metro_da_status answers on a node that runs
+      // its relayer inside, for clients (metro follow) of a chain whose relayer runs on its own.
+      const daStatusRoute = async (url: URL) => {
+        const height = url.searchParams.get("height");
+        const hash = url.searchParams.get("hash");
+        if (hash !== null) {
+          if (!/^[0-9a-fA-F]{64}$/.test(hash)) throw new HttpStatusError(400, "hash must be 64 hex characters");
+          const status = await relayer.daStatusOfTx(Uint8Array.from(Buffer.from(hash, "hex")));
+          if (!status) throw new HttpStatusError(404, `tx ${hash.toUpperCase()} is not in a block the relayer knows`);
+          return { ...daStatusJson(status), tx_height: String(status.txHeight) };
+        }
+        if (height === null || !/^[1-9]\d{0,15}$/.test(height)) throw new HttpStatusError(400, "give ?height=<sequencer height> or ?hash=<tx hash>");
+        return daStatusJson(await relayer.daStatus(Number(height)));
+      };
+      const metrics = o.metricsListen ? await startMetricsServer(relayer.metrics.registry, o.metricsListen, { "/v1/da-status": daStatusRoute }) : undefined;
       // One line on stdout that scripts and tests can wait for.
       console.log(
         JSON.stringify({

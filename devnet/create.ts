@@ -44,6 +44,7 @@ export function urls(layout: DevnetLayout) {
     websocket: layout.validators.map((v) => `ws://127.0.0.1:${v.rpcPort}/websocket`),
     metrics: layout.validators.map((v) => `http://127.0.0.1:${v.metricsPort}/metrics`),
     relayerMetrics: `http://127.0.0.1:${layout.relayer.metricsPort}/metrics`,
+    relayerStatus: `http://127.0.0.1:${layout.relayer.metricsPort}/v1/da-status`,
     rollupApi: (port: number) => `http://127.0.0.1:${port}`,
   };
 }
@@ -85,7 +86,7 @@ export async function createDevnet(layout: DevnetLayout, o: CreateDevnetOptions)
     home: layout.home,
     da: o.externalDa ?? { url: u.da },
     sequencer: { chainId: SEQUENCER_CHAIN_ID, minGasPrice: DEFAULT_PARAMS.minGasPrice, rpc: u.rpc, websocket: u.websocket, metrics: u.metrics },
-    relayer: { metrics: u.relayerMetrics },
+    relayer: { metrics: u.relayerMetrics, status: u.relayerStatus },
     rollups: DEVNET_ROLLUPS.map((rollup) => ({
       secondaryChainId: rollup.secondaryChainId,
       addressPrefix: rollup.addressPrefix,

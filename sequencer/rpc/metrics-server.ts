@@ -10,11 +10,31 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-export async function startMetricsServer(registry: Registry, listen: string): Promise<MetricsServer> {
+/** Extra GET routes answering JSON, by path; a thrown HttpStatusError sets the status. */
+export type JsonRoutes = Record<string, (url: URL) => Promise<unknown>>;
+
+export class HttpStatusError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export async function startMetricsServer(registry: Registry, listen: string, routes: JsonRoutes = {}): Promise<MetricsServer> {
   const { host, port } = parseListen(listen);
   const server = http.createServer((req, res) => {
-    if (req.method !== "GET" || new URL(req.url ?? "/", "http://localhost").pathname !== "/metrics") {
-      res.writeHead(404, { "Content-Type": "text/plain" }).end("not found: metrics are at GET /metrics\n");
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const route = req.method === "GET" ? routes[url.pathname] : undefined;
+    if (route) {
+      route(url).then(
+        (body) => res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(body)),
+        (error: Error) => res.writeHead(error instanceof HttpStatusError ? error.status : 500, { "Content-Type": "application/json" }).end(JSON.stringify({ error: error.message })),
+      );
+      return;
+    }
+    if (req.method !== "GET" || url.pathname !== "/metrics") {
+      res.writeHead(404, { "Content-Type": "text/plain" }).end(`not found: metrics are at GET /metrics${Object.keys(routes).map((r) => `, ${r}`).join("")}\n`);
       return;
     }
     registry.metrics().then(

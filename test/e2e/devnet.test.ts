@@ -10,6 +10,8 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { decodeTxRaw, DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
 import { GasPrice, SigningStargateClient, StargateClient } from "@cosmjs/stargate";
 import { Bip39, EnglishMnemonic, Slip10, Slip10Curve } from "@cosmjs/crypto";
@@ -22,6 +24,7 @@ import { verifyReceipt } from "../../sequencer/receipt.ts";
 import { receiptFromJson } from "../../sequencer/rpc/json.ts";
 import type { DevnetFile } from "../../cli/context.ts";
 
+const METRO = fileURLToPath(new URL("../../bin/metro.js", import.meta.url));
 const home = mkdtempSync(join(tmpdir(), "metro-e2e-devnet-"));
 // Ports from the pid: parallel test files and other devnets on this machine do not collide.
 const basePort = 40_000 + (process.pid % 60) * 400;
@@ -174,6 +177,15 @@ it("runs the whole network: transfers and a bundle reach firm and headers throug
       }
     }
   }
+
+  // A plain send carries no rollup tx: `metro follow` finds its block on Celestia through the devnet's
+  // standalone relayer, and the DA server holds that sequencer-namespace blob.
+  const follow = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, [METRO, "follow", send.transactionHash, "--devnet", join(home, "devnet.json"), "--until", "firm", "--timeout", "60", "--json"], (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout))),
+  );
+  const firm = follow.trim().split("\n").map((line) => JSON.parse(line)).find((r) => r.level === "firm");
+  expect(firm).toMatchObject({ tx: send.transactionHash, sequencer_height: send.height });
+  expect((await jsonRpc(file.da.url, "blob.Get", [firm.da_height, firm.namespace, firm.commitment])).commitment).toBe(firm.commitment);
 
   // Both nodes of alpha derived the same headers (hence state roots) at every height both have.
   const [a0, a1] = alpha.nodes;
