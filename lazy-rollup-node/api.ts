@@ -231,6 +231,8 @@ export async function startApi(o: ApiOptions): Promise<ApiServer> {
   };
   const offs = [
     node.on("executed", ({ results }) => {
+      // Hex-encoding every result's hash is the cost here; without subscribers there is nothing to refresh.
+      if (clients.size === 0) return;
       const hashes = new Set(results.map((r) => toHexUpper(r.hash)));
       refreshWhere((_, h) => hashes.has(h));
     }),

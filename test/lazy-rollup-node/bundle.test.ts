@@ -23,6 +23,9 @@ import {
   type BundleRef,
   type CommittedSequencerBlock,
 } from "../../lazy-rollup-node/index.ts";
+import { BundleIndex } from "../../lazy-rollup-node/bundle-index.ts";
+import type { ExtraWrites, StoreBatch } from "../../lazy-rollup-node/rollup-store.ts";
+import type { Db } from "../../merkle-store/index.ts";
 import { CHAIN_ID, MACHINE, Node, addressOfKey, testKey } from "./harness.ts";
 
 const SEQUENCER_CHAIN = "metro-test-1";
@@ -112,6 +115,28 @@ describe("bundle proofs", () => {
     const decoded = decodeBundleProof(encodeBundleProof(proof));
     expect(() => verify(decoded)).not.toThrow();
     expect(decoded.bundle).toEqual(bundle);
+  });
+
+  it("are stored with the block's shared parts once and read back whole, until a rollback drops them", async () => {
+    const other = { bundleId: sha256(data("other bundle")), memberChainIds: ["rollup-c", "rollup-b"] };
+    const proofs = [proveBundle(block, bundle), proveBundle(block, other)];
+    const index = new BundleIndex(node.db.sublevel("node") as unknown as Db);
+    const write = async (writes: ExtraWrites) => {
+      const batch = node.db.batch();
+      writes(batch as unknown as StoreBatch);
+      await batch.write();
+    };
+    await write(index.writes(5n, proofs));
+    for (const proof of proofs) {
+      const stored = (await index.proof(proof.bundle.bundleId))!;
+      expect(stored.members.map((m) => m.secondaryChainId)).toEqual(proof.members.map((m) => m.secondaryChainId));
+      expect(() => verify(stored)).not.toThrow();
+      expect(await index.encodedProof(proof.bundle.bundleId)).toEqual(encodeBundleProof(proof));
+    }
+    await write(await index.dropAbove(5n));
+    expect(await index.proof(bundle.bundleId)).toBeDefined();
+    await write(await index.dropAbove(4n));
+    for (const proof of proofs) expect(await index.proof(proof.bundle.bundleId)).toBeUndefined();
   });
 
   it("cannot be built for a bundle whose members are not in the block", () => {
