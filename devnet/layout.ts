@@ -1,5 +1,6 @@
 // Where every devnet component lives: its home directory under the devnet home and its ports, all
 // derived from one base port so that a second devnet (or a test) only needs another base.
+import { createServer } from "node:net";
 import { join } from "node:path";
 
 export const DEFAULT_DEVNET_HOME = ".metro/devnet";
@@ -71,12 +72,34 @@ export function devnetLayout(home: string, basePort = DEFAULT_BASE_PORT): Devnet
   };
 }
 
-/** Every port the devnet listens on (the DA's only when it runs the local DA server). */
-export function allPorts(layout: DevnetLayout, localDa = true): number[] {
+/** Every port the devnet listens on, named (the DA's only when it runs the local DA server). */
+export function namedPorts(layout: DevnetLayout, localDa = true): { port: number; name: string }[] {
   return [
-    ...(localDa ? [layout.da.port] : []),
-    ...layout.validators.flatMap((v) => [v.rpcPort, v.p2pPort, v.metricsPort]),
-    layout.relayer.metricsPort,
-    ...layout.rollupNodes.flatMap((n) => [n.apiPort, n.p2pPort]),
+    ...(localDa ? [{ port: layout.da.port, name: "DA" }] : []),
+    ...layout.validators.flatMap((v) => [
+      { port: v.rpcPort, name: `${v.name} RPC` },
+      { port: v.p2pPort, name: `${v.name} p2p` },
+      { port: v.metricsPort, name: `${v.name} metrics` },
+    ]),
+    { port: layout.relayer.metricsPort, name: "relayer metrics" },
+    ...layout.rollupNodes.flatMap((n) => [
+      { port: n.apiPort, name: `${n.name} API` },
+      { port: n.p2pPort, name: `${n.name} p2p` },
+    ]),
   ];
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const server = createServer()
+      .once("error", () => done(false))
+      .listen(port, "127.0.0.1", () => server.close(() => done(true)));
+  });
+}
+
+/** The devnet's ports that something on 127.0.0.1 already listens on. */
+export async function busyPorts(layout: DevnetLayout, localDa = true): Promise<{ port: number; name: string }[]> {
+  const ports = namedPorts(layout, localDa);
+  const free = await Promise.all(ports.map((p) => portFree(p.port)));
+  return ports.filter((_, i) => !free[i]);
 }

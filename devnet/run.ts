@@ -2,7 +2,6 @@
 // every component as its own process in dependency order (DA, validators, relayer, rollup nodes),
 // keeps them alive, shows the live status, and stops them all on Ctrl-C.
 import { existsSync, readdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { homePaths } from "../sequencer/config.ts";
 import { DEFAULT_LOCAL_DA } from "../celestia/local-da/chain.ts";
@@ -11,7 +10,7 @@ import { rollupHomePaths } from "../lazy-rollup-node/config.ts";
 import { readDevnet, type DevnetFile } from "../cli/context.ts";
 import { createDevnet, headerSignerOf, urls, type DevnetSettings } from "./create.ts";
 import { HomeLock } from "./home-lock.ts";
-import { allPorts, DEFAULT_BASE_PORT, devnetLayout, type DevnetLayout } from "./layout.ts";
+import { busyPorts, DEFAULT_BASE_PORT, devnetLayout, type DevnetLayout } from "./layout.ts";
 import { readDevnetStatus } from "./status.ts";
 import { renderStatus } from "./status-view.ts";
 import { Supervisor, type ComponentSpec, type ComponentState } from "./supervisor.ts";
@@ -50,26 +49,8 @@ function reset(home: string): void {
   rmSync(home, { recursive: true, force: true });
 }
 
-const PORT_NAMES = (layout: DevnetLayout, localDa: boolean) => [
-  ...(localDa ? ["DA"] : []),
-  ...layout.validators.flatMap((v) => [`${v.name} RPC`, `${v.name} p2p`, `${v.name} metrics`]),
-  "relayer metrics",
-  ...layout.rollupNodes.flatMap((n) => [`${n.name} API`, `${n.name} p2p`]),
-];
-
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const server = createServer()
-      .once("error", () => done(false))
-      .listen(port, "127.0.0.1", () => server.close(() => done(true)));
-  });
-}
-
 async function assertPortsFree(layout: DevnetLayout, localDa: boolean): Promise<void> {
-  const ports = allPorts(layout, localDa);
-  const names = PORT_NAMES(layout, localDa);
-  const free = await Promise.all(ports.map(portFree));
-  const busy = ports.map((port, i) => ({ port, name: names[i] })).filter((_, i) => !free[i]);
+  const busy = await busyPorts(layout, localDa);
   if (busy.length > 0) {
     throw new Error(`ports in use: ${busy.map((b) => `${b.port} (${b.name})`).join(", ")}. Is another devnet or node running? Stop it, or create this devnet with another --base-port`);
   }

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { allPorts, DEFAULT_BASE_PORT, devnetLayout } from "../../devnet/layout.ts";
+import { DEFAULT_BASE_PORT, devnetLayout, namedPorts } from "../../devnet/layout.ts";
 import { renderStatus } from "../../devnet/status-view.ts";
 import { HomeLock } from "../../devnet/home-lock.ts";
 
@@ -31,7 +31,7 @@ describe("layout", () => {
     expect(layout.da.port).toBe(26658);
     expect(layout.validators[0].rpcPort).toBe(26657);
     expect(layout.rollupNodes[0].apiPort).toBe(26670);
-    const ports = allPorts(layout);
+    const ports = namedPorts(layout).map((p) => p.port);
     expect(new Set(ports).size).toBe(ports.length);
     expect(layout.rollupNodes.map((n) => n.name)).toEqual(["alpha-1-node-0", "alpha-1-node-1", "beta-1-node-0"]);
   });
@@ -84,7 +84,7 @@ describe("status view", () => {
 
 describe("errors", () => {
   it("refuses to start when its ports are taken, naming them", async () => {
-    const base = 20_000 + (process.pid % 50) * 400;
+    const base = 11_000 + (process.pid % 24) * 400;
     const taken = devnetLayout("/x", base).da.port;
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(taken, "127.0.0.1", resolve));

@@ -3,13 +3,12 @@
 // component's pid, which the benchmark reads CPU and memory of.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createDevnet, type DevnetSettings } from "../../../devnet/create.ts";
-import { allPorts, devnetLayout } from "../../../devnet/layout.ts";
+import { busyPorts, devnetLayout } from "../../../devnet/layout.ts";
 import type { DevnetFile } from "../../../cli/context.ts";
 
 const METRO = fileURLToPath(new URL("../../../bin/metro.js", import.meta.url));
@@ -25,20 +24,12 @@ export interface BenchDevnet {
   stop(): Promise<void>;
 }
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
 /** A base port whose whole devnet layout is free: other engineers run devnets on this machine too. */
 async function freeBasePort(home: string): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
-    const base = 42_000 + 400 * Math.floor(Math.random() * 50);
-    const free = await Promise.all(allPorts(devnetLayout(home, base)).map(portFree));
-    if (free.every(Boolean)) return base;
+    // Below Linux's ephemeral range (32768 and up), where outgoing connections would take ports.
+    const base = 12_000 + 400 * Math.floor(Math.random() * 50);
+    if ((await busyPorts(devnetLayout(home, base))).length === 0) return base;
   }
   throw new Error("no free base port for the devnet after 20 tries");
 }
