@@ -26,7 +26,7 @@ export function devnetCommand(): Command {
     )
     .option("--home <dir>", "where the network lives", DEFAULT_DEVNET_HOME)
     .option("--reset", "delete the network in --home and create a new one", false)
-    .option("--base-port <port>", "ports are counted from here (DA base+8, validator RPCs base+7+100i, rollup APIs base+20..); only when creating", integer(1024, 65000), DEFAULT_BASE_PORT)
+    .option("--base-port <port>", "ports are counted from here (DA base+8, validator RPCs base+7+100i, rollup APIs base+20..; keep them below 32768, where outgoing connections take ports); only when creating", integer(1024, 65000), DEFAULT_BASE_PORT)
     .option("--block-time <ms>", "sequencer block time; only when creating", integer(100), DEFAULT_DEVNET_SETTINGS.blockTimeMs)
     .option("--da-block-time <ms>", "local Celestia block time; only when creating", integer(100), DEFAULT_DEVNET_SETTINGS.daBlockTimeMs)
     .option("--da-url <url>", "use this celestia-node instead of starting the local DA server; only when creating")

@@ -25,5 +25,7 @@ try {
   // Errors a user can act on: say what went wrong, without a stack trace (METRO_DEBUG=1 shows it).
   console.error(`metro: ${error instanceof Error ? error.message : String(error)}`);
   if (process.env.METRO_DEBUG) console.error(error);
-  process.exitCode = 1;
+  // Exit now: a command that failed half-way (a port taken after the node started its p2p) would
+  // otherwise keep running on its open sockets, neither working nor gone. (stderr is synchronous here.)
+  process.exit(1);
 }

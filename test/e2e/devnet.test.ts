@@ -26,8 +26,9 @@ import type { DevnetFile } from "../../cli/context.ts";
 
 const METRO = fileURLToPath(new URL("../../bin/metro.js", import.meta.url));
 const home = mkdtempSync(join(tmpdir(), "metro-e2e-devnet-"));
-// Ports from the pid: parallel test files and other devnets on this machine do not collide.
-const basePort = 40_000 + (process.pid % 60) * 400;
+// Ports from the pid, so parallel test files and other devnets do not collide, and below Linux's
+// ephemeral range (32768 and up), where outgoing connections take ports.
+const basePort = 21_000 + (process.pid % 12) * 400;
 let devnet: MetroProcess | undefined;
 
 afterAll(async () => {

@@ -10,7 +10,8 @@ import { startMetro, type MetroProcess } from "../harness/metro-process.ts";
 import type { DevnetFile } from "../../cli/context.ts";
 
 const root = mkdtempSync(join(tmpdir(), "metro-e2e-external-da-"));
-const basePort = 41_000 + (process.pid % 60) * 400;
+// Below the ephemeral port range, apart from devnet.test.ts's range.
+const basePort = 27_000 + (process.pid % 12) * 400;
 const TOKEN = "s3cret-test-token";
 const processes: MetroProcess[] = [];
 afterAll(async () => {
