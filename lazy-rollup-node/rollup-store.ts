@@ -10,6 +10,7 @@ import { MerkleStore, type Db, type ExtraOps, type Proof } from "../merkle-store
 import { metro } from "../proto/index.ts";
 import { plainBytes } from "./plain-bytes.ts";
 import { keyId, type StateWrite } from "./state-layer.ts";
+import { encodeUndoLog } from "./undo-log.ts";
 import type { StateReader } from "./state-machine.ts";
 import { fromLong, toLong } from "./uint64.ts";
 
@@ -91,15 +92,11 @@ function decodeRecord(bytes: Uint8Array): BlockRecord {
   };
 }
 
-/** `previous[i]`: the value writes[i] overwrites, null if the key was absent. */
-function encodeUndo(writes: readonly StateWrite[], previous: readonly (Uint8Array | null | undefined)[]): Uint8Array {
-  return pb.UndoLog.encode({
-    entries: writes.map(({ key }, i) => (previous[i] == null ? { key, absent: true } : { key, previous: previous[i] })),
-  }).finish();
-}
-
 function decodeUndo(bytes: Uint8Array): StateWrite[] {
-  return pb.UndoLog.decode(bytes).entries.map((e) => ({ key: plainBytes(e.key), value: e.absent ? undefined : plainBytes(e.previous) }));
+  return pb.UndoLog.decode(bytes).entries.map((e) => {
+    const key = plainBytes(e.key);
+    return { id: keyId(key), key, value: e.absent ? undefined : plainBytes(e.previous) };
+  });
 }
 
 export class RollupStore {
@@ -192,11 +189,11 @@ export class RollupStore {
       if (block.height !== head.height + 1n) throw new RangeError(`cannot commit rollup block ${block.height}: the head is at ${head.height}`);
       // The values the block overwrites, read before anything is staged (staged writes would shadow
       // them). Nearly all are in the cache (the block read them): those are taken without a promise each.
-      const previous = writes.map(({ key }) => this.#cache.get(keyId(key)));
+      const previous = writes.map(({ id }) => this.#cache.get(id));
       const missing = previous.flatMap((cached, i) => (cached === undefined ? [i] : []));
       const read = await Promise.all(missing.map((i) => this.#readCommitted(writes[i].key)));
       missing.forEach((i, j) => (previous[i] = read[j] ?? null));
-      const undo = encodeUndo(writes, previous);
+      const undo = encodeUndoLog(writes, previous as (Uint8Array | null)[]);
       return this.#commit(block, writes, (batch) => {
         batch.put(heightKey(block.height), undo, { sublevel: this.#undo });
         extra?.(batch);
@@ -221,7 +218,7 @@ export class RollupStore {
       for (let h = head.height; h > height; h--) {
         const log = await this.#undo.get(heightKey(h));
         if (log === undefined) throw new RangeError(`cannot roll back to height ${height}: the undo log of height ${h} was pruned`);
-        for (const write of decodeUndo(log)) restore.set(keyId(write.key), write);
+        for (const write of decodeUndo(log)) restore.set(write.id, write);
       }
       try {
         for (const { key, value } of restore.values()) this.#stage(key, value);
@@ -279,7 +276,7 @@ export class RollupStore {
       throw error;
     }
     this.#generation++;
-    for (const { key, value } of writes) this.#remember(keyId(key), value ?? null);
+    for (const { id, value } of writes) this.#remember(id, value ?? null);
     this.#head = record!;
     return record!;
   }

@@ -6,6 +6,8 @@
 import type { StateAccess, StateReader } from "./state-machine.ts";
 
 export interface StateWrite {
+  /** keyId(key), computed once: the store keys its cache by it. */
+  id: string;
   key: Uint8Array;
   /** undefined: the key is deleted. */
   value: Uint8Array | undefined;
@@ -36,11 +38,13 @@ export class StateLayer implements StateAccess {
   // Copies (new Uint8Array copies a Buffer too, where slice() would not): the caller may reuse its
   // buffers once set() returns.
   set(key: Uint8Array, value: Uint8Array): void {
-    this.#put(keyId(key), { key: new Uint8Array(key), value: new Uint8Array(value) });
+    const id = keyId(key);
+    this.#put(id, { id, key: new Uint8Array(key), value: new Uint8Array(value) });
   }
 
   delete(key: Uint8Array): void {
-    this.#put(keyId(key), { key: new Uint8Array(key), value: undefined });
+    const id = keyId(key);
+    this.#put(id, { id, key: new Uint8Array(key), value: undefined });
   }
 
   #put(id: string, write: StateWrite): void {
