@@ -20,7 +20,7 @@ describe("undo log encoding", () => {
     expect(Buffer.from(encoded).equals(Buffer.from(expected))).toBe(true);
 
     const decoded = metro.rollup.v1.UndoLog.decode(encoded).entries;
-    expect(decoded.map((e) => [Buffer.from(e.key).toString("hex"), e.absent ? null : Buffer.from(e.previous).toString("hex")])).toEqual(
+    expect(decoded.map((e) => [Buffer.from(e.key ?? []).toString("hex"), e.absent ? null : Buffer.from(e.previous ?? []).toString("hex")])).toEqual(
       writes.map(({ key }, i) => [Buffer.from(key).toString("hex"), previous[i] === null ? null : Buffer.from(previous[i]!).toString("hex")]),
     );
   });
