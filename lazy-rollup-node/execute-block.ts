@@ -72,7 +72,10 @@ export async function applyBlock<Genesis>(state: StateReader, machine: StateMach
     block.beginTx();
     const outcome = await machine.applyTx(block, entry.data, ctx);
     block.endTx(outcome.ok);
-    results.push({ ...outcome, index, hash: NOT_YET_HASHED, ...(bundle ? { bundle } : {}) });
+    // Literals rather than a spread of the outcome (a copy: the machine may return a shared object).
+    const result: RollupTxResult = outcome.ok ? { ok: true, events: outcome.events, index, hash: NOT_YET_HASHED } : { ok: false, reason: outcome.reason, index, hash: NOT_YET_HASHED };
+    if (bundle) result.bundle = bundle;
+    results.push(result);
     hashed.push(entry.data);
   }
   const hashes = sha256Each(hashed);

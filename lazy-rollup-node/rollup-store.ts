@@ -311,9 +311,10 @@ export class RollupStore {
 
   #remember(id: string, value: Uint8Array | null): void {
     if (this.#cacheEntries === 0) return;
-    // Insertion order is eviction order: re-inserting moves a key to the back.
-    this.#cache.delete(id);
-    if (this.#cache.size >= this.#cacheEntries) this.#cache.delete(this.#cache.keys().next().value!);
+    // Oldest in, first out; a key keeps its place when its value changes: moving it to the back (a
+    // delete and a re-insert per write) cost more than the rare reload of an evicted hot account.
+    const size = this.#cache.size;
     this.#cache.set(id, value);
+    if (this.#cache.size > size && size >= this.#cacheEntries) this.#cache.delete(this.#cache.keys().next().value!);
   }
 }

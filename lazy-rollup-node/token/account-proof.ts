@@ -20,11 +20,12 @@ export interface AccountProof {
 export async function proveAccount(store: RollupStore, address: string, addressPrefix: string): Promise<AccountProof> {
   const bytes = parseRollupAddress(address, addressPrefix);
   if (typeof bytes === "string") throw new Error(`invalid address: ${bytes}`);
+  const key = accountKey(bytes);
   for (;;) {
     const head = store.head;
     if (head === undefined) throw new Error("the rollup store has no genesis state yet");
-    const { balance, nonce } = await readAccount(store.committed, bytes);
-    const proof = await store.prove(accountKey(bytes), head.height);
+    const { balance, nonce } = await readAccount(store.committed, key);
+    const proof = await store.prove(key, head.height);
     // A block committed while reading would pair a new value with the old root: read again.
     if (store.head === head) return { address, balance, nonce, height: head.height, stateRoot: head.stateRoot, proof };
   }

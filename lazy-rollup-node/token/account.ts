@@ -35,13 +35,15 @@ function decodeAccount(bytes: Uint8Array): Account {
   return { balance, nonce };
 }
 
-export async function readAccount(state: StateReader, address: Uint8Array): Promise<Account> {
-  const bytes = await state.get(accountKey(address));
+/** The account stored under `key` (accountKey of its address). */
+export async function readAccount(state: StateReader, key: Uint8Array): Promise<Account> {
+  const bytes = await state.get(key);
   return bytes === undefined ? { balance: 0n, nonce: 0n } : decodeAccount(bytes);
 }
 
-export function writeAccount(state: StateAccess, address: Uint8Array, account: Account): void {
+/** Stores `account` under `key` (accountKey of its address); the zero account is deleted. */
+export function writeAccount(state: StateAccess, key: Uint8Array, account: Account): void {
   const value = encodeAccount(account);
-  if (value === undefined) state.delete(accountKey(address));
-  else state.set(accountKey(address), value);
+  if (value === undefined) state.delete(key);
+  else state.set(key, value);
 }

@@ -30,12 +30,12 @@ const CHECKSUM_WORDS = 6;
 /** BIP 173's length limit, which @cosmjs/encoding applies too (fromBech32(address, 90)). */
 const MAX_LENGTH = 90;
 
+/** For each value of a checksum state's top five bits, the generators they select, xored together. */
+const GENERATOR_SUMS = Int32Array.from({ length: 32 }, (_, top) => GENERATORS.reduce((sum, g, i) => ((top >>> i) & 1 ? sum ^ g : sum), 0));
+
 /** One step of BIP 173's checksum: the state after `state`, before the next word is xored in. */
 function polymodStep(state: number): number {
-  const top = state >>> 25;
-  let next = (state & 0x1ffffff) << 5;
-  for (let i = 0; i < 5; i++) if ((top >>> i) & 1) next ^= GENERATORS[i];
-  return next;
+  return ((state & 0x1ffffff) << 5) ^ GENERATOR_SUMS[state >>> 25];
 }
 
 /** bech32 for one prefix and 20-byte data; undefined for a prefix the fast path cannot vouch for. */

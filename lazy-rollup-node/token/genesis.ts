@@ -1,7 +1,7 @@
 // The token rollup's genesis: funded accounts (and, for a rollup migrated from elsewhere, nonces).
 import type { StateAccess } from "../state-machine.ts";
 import { MAX_UINT64 } from "../uint64.ts";
-import { readAccount, writeAccount } from "./account.ts";
+import { accountKey, readAccount, writeAccount } from "./account.ts";
 import { parseRollupAddress } from "./address.ts";
 
 export interface TokenGenesis {
@@ -18,10 +18,11 @@ export async function writeTokenGenesis(state: StateAccess, genesis: TokenGenesi
     const bytes = parseRollupAddress(address, addressPrefix);
     if (typeof bytes === "string") throw new Error(`genesis account: ${bytes}`);
     if (balance < 0n || nonce < 0n || nonce > MAX_UINT64) throw new RangeError(`genesis account ${address}: balance and nonce must be uint64`);
-    const existing = await readAccount(state, bytes);
+    const key = accountKey(bytes);
+    const existing = await readAccount(state, key);
     if (existing.balance !== 0n || existing.nonce !== 0n) throw new Error(`genesis account ${address} is listed twice`);
     supply += balance;
     if (supply > MAX_UINT64) throw new RangeError(`genesis supply exceeds 2^64 - 1`);
-    writeAccount(state, bytes, { balance, nonce });
+    writeAccount(state, key, { balance, nonce });
   }
 }

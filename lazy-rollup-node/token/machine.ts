@@ -12,7 +12,7 @@ import { hash } from "node:crypto";
 import { verifyDigest } from "../secp256k1-key.ts";
 import type { RollupEvent, StateAccess, StateMachine, TxOutcome } from "../state-machine.ts";
 import { MAX_UINT64 } from "../uint64.ts";
-import { readAccount, writeAccount } from "./account.ts";
+import { accountKey, readAccount, writeAccount } from "./account.ts";
 import { parseRollupAddress, senderOf } from "./address.ts";
 import { writeTokenGenesis, type TokenGenesis } from "./genesis.ts";
 import { decodeTokenTx, type TokenTx } from "./tx.ts";
@@ -73,15 +73,17 @@ async function applyTransfer(state: StateAccess, txBytes: Uint8Array, config: To
 
   // The sender is whoever holds the key: there is no "from" field that could disagree with it.
   const sender = senderOf(tx.pubkey, config.addressPrefix);
-  const from = await readAccount(state, sender.bytes);
+  const senderKey = accountKey(sender.bytes);
+  const from = await readAccount(state, senderKey);
   if (from.nonce === MAX_UINT64) return revert("nonce exhausted");
   if (nonce !== from.nonce) return revert(`wrong nonce: expected ${from.nonce}, got ${nonce}`);
   if (from.balance < amount) return revert(`insufficient balance: have ${from.balance}, need ${amount}`);
 
-  writeAccount(state, sender.bytes, { balance: from.balance - amount, nonce: from.nonce + 1n });
+  writeAccount(state, senderKey, { balance: from.balance - amount, nonce: from.nonce + 1n });
   // Read after the sender's write, so a transfer to oneself sees it (and only bumps the nonce).
-  const dest = await readAccount(state, recipient);
-  writeAccount(state, recipient, { balance: dest.balance + amount, nonce: dest.nonce });
+  const recipientKey = accountKey(recipient);
+  const dest = await readAccount(state, recipientKey);
+  writeAccount(state, recipientKey, { balance: dest.balance + amount, nonce: dest.nonce });
   return { ok: true, events: [transferEvent(sender.address, to, amount, nonce)] };
 }
 
