@@ -3,7 +3,7 @@
 //   prefix 'n' version:u64 depth:u16 path:ceil(depth/8) bytes  -> page    (path bits past depth are 0)
 //   prefix 'r' version:u64                                     -> root record of that version
 //   prefix 's' version:u64                                     -> page keys (sans prefix) made stale by that version
-//   prefix 'v' keyHash                                         -> latest committed value
+//   prefix 'v' keyHash                                         -> latest committed value, if longer than INLINE_VALUE_BYTES
 //
 // Big-endian versions make a commit's pages one contiguous, ascending key range (cheap for
 // LevelDB to ingest) and let the latest version be found with one reverse seek over 'r'.
@@ -15,15 +15,21 @@
 //         | 0x01 keyHash valueHash                  a leaf (65 bytes)
 //         | 0x02 slot slot                          an internal node inside the page (1 byte)
 //         | 0x03 version:varint hash                a sub-page's root: an internal node PAGE_LEVELS below R
+//         | 0x04 keyHash length:u8 value            a leaf with its value (up to INLINE_VALUE_BYTES)
+//
+// A value of up to INLINE_VALUE_BYTES lives in its leaf's slot, which is then no longer than one
+// holding its hash: a commit writes no 'v' entry for it, and the tree in memory serves it to get().
+// Longer values are stored apart under 'v', their leaves holding their hashes (0x01). Stores written
+// before values went inline hold 0x01 leaves only and read as they are.
 //
 // As in the JMT, a page stores no hashes but those of the sub-pages below it: loading a page
 // recomputes the hashes of its leaves and internal nodes (at most 2^(L+1) - 2 of them; the tree's
 // nodes stay in memory once loaded) and checks that they lead to the hash R is referenced by.
 // Storing them would nearly double the bytes a commit writes.
 //
-// A root record is a slot too: 0x00 (the empty tree), 0x01 keyHash valueHash (a tree of one key),
-// or 0x03 version:u64 hash (the root page: an internal node at depth 0).
-import { EMPTY_ROOT, hashInternal, hashLeaf, type Hash } from "./hash.ts";
+// A root record is a slot too: 0x00 (the empty tree), 0x01 keyHash valueHash or 0x04 keyHash length
+// value (a tree of one key), or 0x03 version:u64 hash (the root page: an internal node at depth 0).
+import { EMPTY_ROOT, hashInternal, hashLeaf, sha256, type Hash } from "./hash.ts";
 
 /** Levels of the binary tree per stored page: pages are rooted at depths 0, 4, 8, … */
 export const PAGE_LEVELS = 4;
@@ -37,11 +43,14 @@ export const SLOT_EMPTY = 0;
 export const SLOT_LEAF = 1;
 export const SLOT_INTERNAL = 2;
 export const SLOT_PAGE = 3;
+export const SLOT_VALUE_LEAF = 4;
 export const LEAF_SLOT_BYTES = 1 + 64;
+/** Values up to this long are kept in their leaves (0x04): then a leaf's slot is at most 1 + 32 + 1 + 32 bytes. */
+export const INLINE_VALUE_BYTES = 32;
 const MAX_VARINT_BYTES = 8; // versions are below 2^53
 const ROOT_PAGE_BYTES = 1 + 8 + 32;
 /** The largest page: 2^L - 2 internal nodes (R is not stored) and 2^L leaves or sub-pages below them. */
-export const MAX_PAGE_BYTES = (1 << PAGE_LEVELS) - 2 + (1 << PAGE_LEVELS) * Math.max(LEAF_SLOT_BYTES, 1 + MAX_VARINT_BYTES + 32);
+export const MAX_PAGE_BYTES = (1 << PAGE_LEVELS) - 2 + (1 << PAGE_LEVELS) * Math.max(LEAF_SLOT_BYTES, 2 + 32 + INLINE_VALUE_BYTES, 1 + MAX_VARINT_BYTES + 32);
 
 export function pageKeyLength(prefix: Uint8Array, depth: number): number {
   return prefix.length + 1 + 8 + 2 + ((depth + 7) >> 3);
@@ -81,12 +90,12 @@ export function staleKey(prefix: Uint8Array, version: number): Uint8Array {
   return versionKey(prefix, STALE, version);
 }
 
-/** The key of a value; `keyHash` is a latin1 digest (see Digest in hash.ts). */
-export function valueKey(prefix: Uint8Array, keyHash: string): Uint8Array {
-  const key = Buffer.allocUnsafe(prefix.length + 1 + 32);
+/** The key of a value stored apart. */
+export function valueKey(prefix: Uint8Array, keyHash: Uint8Array): Uint8Array {
+  const key = new Uint8Array(prefix.length + 1 + 32);
   key.set(prefix);
   key[prefix.length] = VALUE;
-  key.write(keyHash, prefix.length + 1, "latin1");
+  key.set(keyHash, prefix.length + 1);
   return key;
 }
 
@@ -113,14 +122,22 @@ export function decodeKeyList(bytes: Uint8Array): Uint8Array[] {
   return keys;
 }
 
-/** A version's root as its record holds it. */
+/** A version's root as its record holds it; a leaf's `value` when it is kept inline (0x04). */
 export type RootRecord =
   | { readonly kind: "empty" }
-  | { readonly kind: "leaf"; readonly keyHash: Hash; readonly valueHash: Hash }
+  | { readonly kind: "leaf"; readonly keyHash: Hash; readonly valueHash: Hash; readonly value?: Uint8Array }
   | { readonly kind: "page"; readonly version: number; readonly hash: Hash };
 
 export function encodeRootRecord(root: RootRecord): Uint8Array {
   if (root.kind === "empty") return Uint8Array.of(SLOT_EMPTY);
+  if (root.kind === "leaf" && root.value !== undefined) {
+    const bytes = new Uint8Array(34 + root.value.length);
+    bytes[0] = SLOT_VALUE_LEAF;
+    bytes.set(root.keyHash, 1);
+    bytes[33] = root.value.length;
+    bytes.set(root.value, 34);
+    return bytes;
+  }
   if (root.kind === "leaf") {
     const bytes = new Uint8Array(LEAF_SLOT_BYTES);
     bytes[0] = SLOT_LEAF;
@@ -139,6 +156,10 @@ export function decodeRootRecord(bytes: Uint8Array): RootRecord {
   if (bytes.length === 1 && bytes[0] === SLOT_EMPTY) return { kind: "empty" };
   if (bytes.length === LEAF_SLOT_BYTES && bytes[0] === SLOT_LEAF) return { kind: "leaf", keyHash: copy32(bytes, 1), valueHash: copy32(bytes, 33) };
   if (bytes.length === ROOT_PAGE_BYTES && bytes[0] === SLOT_PAGE) return { kind: "page", version: readU64(bytes, 1), hash: copy32(bytes, 9) };
+  if (bytes[0] === SLOT_VALUE_LEAF && bytes.length > 33 && skipSlot(bytes, 0) === bytes.length) {
+    const value = new Uint8Array(inlineValue(bytes, 0));
+    return { kind: "leaf", keyHash: copy32(bytes, 1), valueHash: sha256(value), value };
+  }
   throw new Error("corrupt root record");
 }
 
@@ -158,9 +179,27 @@ export function skipSlot(page: Uint8Array, offset: number): number {
       return skipSlot(page, skipSlot(page, offset + 1));
     case SLOT_PAGE:
       return readVarint(page, offset + 1).end + 32;
+    case SLOT_VALUE_LEAF:
+      return inlineValueAt(page, offset) + inlineValueLength(page, offset);
     default:
       throw new Error("corrupt tree page");
   }
+}
+
+/** The value in the 0x04 leaf slot at `offset` (a view). */
+export function inlineValue(page: Uint8Array, offset: number): Uint8Array {
+  const start = inlineValueAt(page, offset);
+  return page.subarray(start, start + inlineValueLength(page, offset));
+}
+
+/** Where the value of the 0x04 leaf slot at `offset` starts: its length is one varint byte (at most INLINE_VALUE_BYTES). */
+export function inlineValueAt(page: Uint8Array, offset: number): number {
+  if (offset + 34 > page.length || page[offset + 33] > INLINE_VALUE_BYTES || offset + 34 + page[offset + 33] > page.length) throw new Error("corrupt tree page");
+  return offset + 34;
+}
+
+export function inlineValueLength(page: Uint8Array, offset: number): number {
+  return page[offset + 33];
 }
 
 /** The hash of the subtree the slot at `offset` in `page` holds (for proofs of versions not in memory). */
@@ -177,6 +216,8 @@ export function slotHash(page: Uint8Array, offset: number): Hash {
     case SLOT_PAGE: {
       return copy32(page, readVarint(page, offset + 1).end);
     }
+    case SLOT_VALUE_LEAF:
+      return hashLeaf(page.subarray(offset + 1, offset + 33), sha256(inlineValue(page, offset)));
     default:
       throw new Error("corrupt tree page");
   }

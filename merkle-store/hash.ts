@@ -4,7 +4,7 @@
 // instantiated with SHA-256 (penumbra-zone/jmt, `Sha256Jmt`), so a root computed here equals that
 // tree's root for the same key/value set and an inclusion proof has the shape of its ICS23 spec.
 import { hash } from "node:crypto";
-import { nativeSha256Items } from "./native.ts";
+import type { NativeJmtHasher } from "./native.ts";
 
 export type Hash = Uint8Array;
 
@@ -37,26 +37,22 @@ export const hashKey = sha256;
 export const hashValue = sha256;
 
 /**
- * A SHA-256 digest as a 32-character latin1 string, one character per byte: how the store keys its
- * staged writes. node:crypto returns a digest as a string about three times faster than as a
- * Buffer (no off-heap allocation for the garbage collector to track), and strings compare and sort
- * like the bytes they hold.
+ * A SHA-256 digest as a 32-character latin1 string, one character per byte, as tree.ts's Update
+ * carries them: strings compare and sort like the bytes they hold.
  */
 export type Digest = string;
 
 // "binary" is Node's older name for latin1, the one its typings accept for digests.
 export const LATIN1_DIGEST = "binary";
 
-export function digest(data: Uint8Array): Digest {
-  return hash("sha256", data, LATIN1_DIGEST);
-}
-
-/** digest() of each item: a commit's value hashes in one native call where the addon is built. */
-export function digests(items: readonly Uint8Array[]): Digest[] {
-  if (nativeSha256Items === undefined) return items.map(digest);
-  const bytes = nativeSha256Items(items, -1);
-  const all = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
-  return items.map((_, i) => all.slice(32 * i, 32 * (i + 1)));
+/**
+ * The SHA-256 of each item of `data` (item i ends at ends[i] and starts where item i - 1 ends) at
+ * out[32 i]: a commit's keys and values in one call to the addon (`native`), else one node:crypto
+ * call each.
+ */
+export function sha256Packed(data: Uint8Array, ends: Int32Array, out: Uint8Array, native: NativeJmtHasher | undefined): void {
+  if (native !== undefined) return native.sha256Packed(data, ends, out);
+  for (let i = 0, start = 0; i < ends.length; start = ends[i++]) out.set(hash("sha256", data.subarray(start, ends[i]), "buffer"), 32 * i);
 }
 
 /** The domain separators, for the tree's own hashing (tree.ts), which assembles preimages in place. */

@@ -1,10 +1,11 @@
 // The LevelDB edge: keeps the tree of merkle-store/tree.ts in a Level database, stages writes
 // between commits, and commits each version in one atomic batch.
 import type { AbstractChainedBatch, AbstractLevel } from "abstract-level";
-import { decodeKeyList, decodeRootRecord, encodeKeyList, rootKey, rootRecordHash, staleKey, valueKey, versionOfKey, type RootRecord } from "./codec.ts";
-import { EMPTY_ROOT, digest, digests, hashKey, type Digest } from "./hash.ts";
+import { INLINE_VALUE_BYTES, decodeKeyList, decodeRootRecord, encodeKeyList, rootKey, rootRecordHash, staleKey, valueKey, versionOfKey, type RootRecord } from "./codec.ts";
+import { EMPTY_ROOT, hashKey, sha256Packed } from "./hash.ts";
+import { nativeJmtHasher } from "./native.ts";
 import type { Proof } from "./proof.ts";
-import { Tree, provePast, type PageReader, type TreeChange, type Update } from "./tree.ts";
+import { STORED_APART, Tree, provePast, type PackedUpdates, type PageReader, type TreeChange } from "./tree.ts";
 
 /**
  * A Level database, or a sublevel of one; the store keeps its entries under the sublevel's prefix.
@@ -40,12 +41,10 @@ export interface CommitResult {
  */
 export type ExtraOps = (batch: AbstractChainedBatch<Db, any, any>, commit: CommitResult) => void;
 
-interface StagedWrite {
-  readonly keyHash: Digest;
-  readonly value: Uint8Array | undefined;
-}
-
 const VIEW = { keyEncoding: "view", valueEncoding: "view" } as const;
+
+/** Milliseconds of the main thread spent in commits, summed, for the benchmark: the tree work, building the batch, awaiting its write. */
+export const commitProfile = { applyMs: 0, batchMs: 0, writeMs: 0 };
 const DEFAULT_CACHE_NODES = 2 ** 21;
 const STAGING_CHUNK = 64 * 1024;
 
@@ -56,8 +55,14 @@ export class MerkleStore {
   readonly #reader: PageReader;
   readonly #tree: Tree;
   #version: number;
-  /** Writes since the last commit, by key hash. */
-  readonly #staged = new Map<Digest, StagedWrite>();
+  /**
+   * Writes since the last commit (null: a deletion), by key as a latin1 string: the keys are hashed
+   * at commit, all in one call, rather than one node:crypto call (~1 µs) per set().
+   */
+  readonly #staged = new Map<string, Uint8Array | null>();
+  /** Reused from commit to commit: the staged keys and values for the hasher, and their hashes. */
+  #packed = Buffer.allocUnsafeSlow(64 * 1024);
+  #hashes = Buffer.allocUnsafeSlow(64 * 1024);
   #chunk = new Uint8Array(0);
   #chunkOffset = 0;
   #committing = false;
@@ -90,23 +95,37 @@ export class MerkleStore {
     return this.#version;
   }
 
-  /** The value of `key` with the staged writes applied over the latest committed version. */
+  /**
+   * The value of `key` with the staged writes applied over the latest committed version: from the
+   * tree in memory for a value kept in its leaf, else one LevelDB read.
+   */
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    const keyHash = digest(key);
-    const staged = this.#staged.get(keyHash);
-    if (staged !== undefined) return staged.value;
-    const value = await this.#db.get(valueKey(this.#prefix, keyHash), VIEW);
-    return value === undefined ? undefined : plain(value);
+    const staged = this.#staged.get(latin1(key));
+    if (staged !== undefined) return staged ?? undefined;
+    const keyHash = hashKey(key);
+    for (;;) {
+      const version = this.#version;
+      const found = await this.#tree.lookup(keyHash);
+      if (found === undefined) continue;
+      if (found === null) return undefined;
+      if (found !== STORED_APART) return found;
+      const value = await this.#db.get(valueKey(this.#prefix, keyHash), VIEW);
+      if (value !== undefined) return plain(value);
+      // A commit meanwhile may have moved the value into its leaf or deleted the key.
+      if (this.#version === version) throw new Error("a stored value is missing: corrupt store");
+    }
   }
 
   /** Stages `key` = `value` (a copy) for the next commit. */
   set(key: Uint8Array, value: Uint8Array): void {
-    this.#stage(key, this.#copyStaged(value));
+    this.#assertNotCommitting();
+    this.#staged.set(latin1(key), this.#copyStaged(value));
   }
 
   /** Stages the deletion of `key` (a no-op if it is absent) for the next commit. */
   delete(key: Uint8Array): void {
-    this.#stage(key, undefined);
+    this.#assertNotCommitting();
+    this.#staged.set(latin1(key), null);
   }
 
   /** Drops the staged writes. */
@@ -145,21 +164,22 @@ export class MerkleStore {
     this.#committing = true;
     let change: TreeChange | undefined;
     try {
-      const staged = [...this.#staged.values()].sort((a, b) => (a.keyHash < b.keyHash ? -1 : 1));
-      const valueHashes = digests(staged.flatMap(({ value }) => (value === undefined ? [] : [value])));
-      let next = 0;
-      const updates: Update[] = staged.map(({ keyHash, value }) => ({ keyHash, valueHash: value === undefined ? undefined : valueHashes[next++] }));
+      const start = performance.now();
+      const updates = this.#pack();
       const version = this.#version + 1;
       change = await this.#tree.apply(updates, version);
+      const applied = performance.now();
       const result: CommitResult = { version, root: change.root, nodesWritten: change.nodes, pagesWritten: change.pages.length };
 
       const batch = this.#db.batch();
       for (const { key, value } of change.pages) batch.put(key, value, VIEW);
       if (change.stale.length > 0) batch.put(staleKey(this.#prefix, version), encodeKeyList(change.stale), VIEW);
-      for (const { keyHash, value } of staged) {
-        if (value === undefined) batch.del(valueKey(this.#prefix, keyHash), VIEW);
-        else batch.put(valueKey(this.#prefix, keyHash), value, VIEW);
+      // Values kept in their leaves are in the pages; the others are stored apart, by key hash.
+      for (let i = 0; i < updates.count; i++) {
+        const value = updates.values[i];
+        if (value !== undefined && value.length > INLINE_VALUE_BYTES) batch.put(this.#valueKey(updates.keyHashes, i), value, VIEW);
       }
+      for (const i of change.unstored) batch.del(this.#valueKey(updates.keyHashes, i), VIEW);
       batch.put(rootKey(this.#prefix, version), change.rootRecord, VIEW);
       try {
         extraOps?.(batch, result);
@@ -167,7 +187,11 @@ export class MerkleStore {
         await batch.close();
         throw error;
       }
+      const built = performance.now();
       await batch.write({ sync: this.#sync });
+      commitProfile.applyMs += applied - start;
+      commitProfile.batchMs += built - applied;
+      commitProfile.writeMs += performance.now() - built;
 
       this.#tree.adopt(change);
       change = undefined;
@@ -230,10 +254,62 @@ export class MerkleStore {
     return copy;
   }
 
-  #stage(key: Uint8Array, value: Uint8Array | undefined): void {
-    this.#assertNotCommitting();
-    const keyHash = digest(key);
-    this.#staged.set(keyHash, { keyHash, value });
+  /**
+   * The staged writes as the tree takes them: their keys and values hashed in one call, sorted by
+   * key hash. Views into buffers reused by the next commit.
+   */
+  #pack(): PackedUpdates {
+    const count = this.#staged.size;
+    let bytes = 0;
+    let items = count;
+    for (const [key, value] of this.#staged) {
+      bytes += key.length;
+      if (value !== null) {
+        bytes += value.length;
+        items++;
+      }
+    }
+    if (this.#packed.length < bytes) this.#packed = Buffer.allocUnsafeSlow(2 * bytes);
+    if (this.#hashes.length < 32 * (items + count)) this.#hashes = Buffer.allocUnsafeSlow(64 * (items + count));
+    // Keys first, then the values of the writes that are not deletions.
+    const packed = this.#packed;
+    const ends = new Int32Array(items);
+    const values: (Uint8Array | undefined)[] = [];
+    let at = 0;
+    let i = 0;
+    for (const key of this.#staged.keys()) ends[i++] = at += packed.write(key, at, "latin1");
+    for (const value of this.#staged.values()) {
+      values.push(value ?? undefined);
+      if (value === null) continue;
+      packed.set(value, at);
+      ends[i++] = at += value.length;
+    }
+    const hashes = this.#hashes;
+    sha256Packed(packed, ends, hashes, nativeJmtHasher);
+
+    // Sorted by key hash: by its first six bytes as a number, then by the rest when they tie.
+    const leading = new Float64Array(count);
+    for (let k = 0; k < count; k++) leading[k] = hashes.readUIntBE(32 * k, 6);
+    const order = Array.from({ length: count }, (_, k) => k).sort((a, b) => leading[a] - leading[b] || hashes.compare(hashes, 32 * b + 6, 32 * b + 32, 32 * a + 6, 32 * a + 32));
+    const sorted = hashes.subarray(32 * items, 32 * (items + count));
+    const keyHashes = Buffer.allocUnsafe(32 * count);
+    const deleted = new Uint8Array(count);
+    const sortedValues: (Uint8Array | undefined)[] = new Array(count);
+    // Value hashes follow the key hashes: the k-th non-deletion's at count + its rank.
+    const valueItem = new Int32Array(count);
+    for (let k = 0, next = count; k < count; k++) valueItem[k] = values[k] === undefined ? -1 : next++;
+    for (let k = 0; k < count; k++) {
+      const from = order[k];
+      hashes.copy(keyHashes, 32 * k, 32 * from, 32 * from + 32);
+      sortedValues[k] = values[from];
+      if (valueItem[from] < 0) deleted[k] = 1;
+      else hashes.copy(sorted, 32 * k, 32 * valueItem[from], 32 * valueItem[from] + 32);
+    }
+    return { count, keyHashes, valueHashes: sorted, deleted, values: sortedValues };
+  }
+
+  #valueKey(keyHashes: Uint8Array, i: number): Uint8Array {
+    return valueKey(this.#prefix, keyHashes.subarray(32 * i, 32 * i + 32));
   }
 
   #assertNotCommitting(): void {
@@ -256,6 +332,11 @@ class LevelPageReader implements PageReader {
       return value;
     });
   }
+}
+
+/** The bytes of `key` as a string, one latin1 character per byte: the staged writes' Map key. */
+function latin1(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
 }
 
 /** LevelDB hands out Buffers; the store's values and hashes are plain Uint8Arrays (see sha256 in hash.ts). */

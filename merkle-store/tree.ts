@@ -12,7 +12,8 @@
 //   0       the empty subtree
 //   id > 0  internal node `id`: a 64-byte record of its children, its page's version if it is a
 //           page root, and its hash
-//   -id < 0 leaf `id`: its key hash and value hash (64 bytes), and its hash in a second array
+//   -id < 0 leaf `id`: its key hash and value hash (64 bytes), its hash in a second array, and
+//           where its value is in the value heap if it is kept inline (codec.ts)
 //
 // Storage is pages of PAGE_LEVELS levels (codec.ts), read through a PageReader. An update loads the
 // pages on the updated paths that are not in memory (a round of reads per page level), then builds
@@ -28,7 +29,12 @@ import {
   SLOT_INTERNAL,
   SLOT_LEAF,
   SLOT_PAGE,
+  SLOT_VALUE_LEAF,
+  INLINE_VALUE_BYTES,
   LEAF_SLOT_BYTES,
+  inlineValue,
+  inlineValueAt,
+  inlineValueLength,
   encodeRootRecord,
   pageKey,
   pageKeyLength,
@@ -39,7 +45,7 @@ import {
   writeVarint,
   type RootRecord,
 } from "./codec.ts";
-import { EMPTY_ROOT, INTERNAL_DOMAIN, LATIN1_DIGEST, LEAF_DOMAIN, type Digest, type Hash } from "./hash.ts";
+import { EMPTY_ROOT, INTERNAL_DOMAIN, LATIN1_DIGEST, LEAF_DOMAIN, sha256, sha256Packed, type Digest, type Hash } from "./hash.ts";
 import { nativeJmtHasher, type NativeJmtHasher } from "./native.ts";
 import type { Proof } from "./proof.ts";
 
@@ -50,11 +56,30 @@ export interface PageReader {
   readPages(keys: readonly Uint8Array[]): Promise<Uint8Array[]>;
 }
 
-/** Set `keyHash` to the value hashed as `valueHash`, or delete it when `valueHash` is undefined (latin1 digests, see hash.ts). */
+/**
+ * Set `keyHash` to the value hashed as `valueHash`, or delete it when `valueHash` is undefined (latin1
+ * digests, see hash.ts). A `value` of up to INLINE_VALUE_BYTES is kept in the tree; any other is
+ * the caller's to store.
+ */
 export interface Update {
   readonly keyHash: Digest;
   readonly valueHash: Digest | undefined;
+  readonly value?: Uint8Array;
 }
+
+/** Updates packed as the store builds them: `count` key hashes and value hashes, 32 bytes each, sorted by key hash and distinct. */
+export interface PackedUpdates {
+  readonly count: number;
+  readonly keyHashes: Uint8Array;
+  readonly valueHashes: Uint8Array;
+  /** 1 where the update is a deletion. */
+  readonly deleted: Uint8Array;
+  /** The values (as in Update), or undefined. */
+  readonly values: readonly (Uint8Array | undefined)[];
+}
+
+/** What Tree#lookup found: the value kept in the tree, or a leaf whose value is stored apart, or no leaf. */
+export const STORED_APART = Symbol("stored apart");
 
 const EMPTY = 0;
 /** In place of an internal node's children while its page is not in memory. */
@@ -70,6 +95,10 @@ const HASH_AT = 16;
 const LEAF_KV = 64;
 /** Bytes of reused buffers kept after an update (enough for about 10,000 updates). */
 const SCRATCH_KEPT = 4 * 2 ** 20;
+/** A leaf's value length while its value is stored apart (or the leaf is free). */
+const APART = -1;
+/** The value heap is compacted once it holds more garbage than this and than live values. */
+const HEAP_GARBAGE = 2 ** 20;
 /**
  * The same for the encoded pages. The native encoder wants room for every new page at its largest
  * (about 1 KB, where most take 400 bytes): 16 MiB covers a commit of ~7,000 keys at 100k keys.
@@ -94,6 +123,8 @@ export class TreeChange {
   readonly pages: readonly { readonly key: Uint8Array; readonly value: Uint8Array }[];
   /** Keys (without the prefix) of the pages of earlier versions that this one no longer references. */
   readonly stale: readonly Uint8Array[];
+  /** The updates whose key's value was stored apart and no longer is (deleted, or now inline): their stored values are to go. */
+  readonly unstored: readonly number[];
   /** Nodes built (and hashed). */
   readonly nodes: number;
   /** @internal */
@@ -105,6 +136,7 @@ export class TreeChange {
     this.rootRecord = rootRecord;
     this.pages = pages;
     this.stale = stale;
+    this.unstored = work.unstored;
     this.nodes = work.createdInternals.length + work.createdLeaves.length;
     this.work = work;
   }
@@ -113,9 +145,10 @@ export class TreeChange {
 /** The bookkeeping of one update. */
 class Work {
   readonly version: number;
-  readonly keys: Buffer;
-  readonly values: Buffer;
+  readonly keys: Uint8Array;
+  readonly values: Uint8Array;
   readonly deleted: Uint8Array;
+  readonly inline: readonly (Uint8Array | undefined)[];
   root = EMPTY;
   readonly createdInternals: number[] = [];
   readonly createdLeaves: number[] = [];
@@ -127,22 +160,35 @@ class Work {
   readonly stalePages: number[] = [];
   /** New page roots, children before parents: [id, depth, index of an update under the page, …]. */
   readonly newPages: number[] = [];
+  readonly unstored: number[] = [];
 
-  /** `scratch`: bytes to use for the keys, values and deletion flags (at least 65 per update), reused from update to update. */
-  constructor(version: number, updates: readonly Update[], scratch: Buffer) {
-    const n = updates.length;
+  constructor(version: number, updates: PackedUpdates) {
+    const { count, keyHashes } = updates;
     this.version = version;
-    this.keys = scratch.subarray(0, 32 * n);
-    this.values = scratch.subarray(32 * n, 64 * n);
-    this.deleted = scratch.subarray(64 * n, 65 * n).fill(0);
-    for (let i = 0; i < n; i++) {
-      const { keyHash, valueHash } = updates[i];
-      if (i > 0 && updates[i - 1].keyHash >= keyHash) throw new Error("updates must be sorted by key hash and distinct");
-      this.keys.write(keyHash, 32 * i, "latin1");
-      if (valueHash === undefined) this.deleted[i] = 1;
-      else this.values.write(valueHash, 32 * i, "latin1");
+    this.keys = keyHashes.subarray(0, 32 * count);
+    this.values = updates.valueHashes.subarray(0, 32 * count);
+    this.deleted = updates.deleted.subarray(0, count);
+    this.inline = updates.values.map((value) => (value !== undefined && value.length <= INLINE_VALUE_BYTES ? value : undefined));
+    for (let i = 1; i < count; i++) {
+      let j = 0;
+      while (j < 32 && keyHashes[32 * i + j] === keyHashes[32 * i - 32 + j]) j++;
+      if (j === 32 || keyHashes[32 * i + j] < keyHashes[32 * i - 32 + j]) throw new Error("updates must be sorted by key hash and distinct");
     }
   }
+}
+
+/** `updates` packed. */
+export function packUpdates(updates: readonly Update[]): PackedUpdates {
+  const count = updates.length;
+  const keyHashes = Buffer.alloc(32 * count);
+  const valueHashes = Buffer.alloc(32 * count);
+  const deleted = new Uint8Array(count);
+  updates.forEach(({ keyHash, valueHash }, i) => {
+    keyHashes.write(keyHash, 32 * i, "latin1");
+    if (valueHash === undefined) deleted[i] = 1;
+    else valueHashes.write(valueHash, 32 * i, "latin1");
+  });
+  return { count, keyHashes, valueHashes, deleted, values: updates.map(({ valueHash, value }) => (valueHash === undefined ? undefined : value)) };
 }
 
 export interface TreeOptions {
@@ -169,6 +215,12 @@ export class Tree {
   #kv: Buffer;
   #leafHashes: Buffer;
   #leafWords: Int32Array;
+  /** Per leaf id: the offset and length of its value in #heap, or length APART. */
+  #leafValues: Int32Array;
+  /** Inline values, appended; the bytes of freed leaves are garbage until the heap is compacted. */
+  #heap: Buffer = Buffer.alloc(64 * 1024);
+  #heapEnd = 0;
+  #heapLive = 0;
   #lnext = 1;
   readonly #lfree: number[] = [];
 
@@ -186,8 +238,7 @@ export class Tree {
   /** The update computed and not yet adopted or discarded. */
   #pending: Work | undefined;
   #work: Work | undefined;
-  /** Reused from update to update: the updates' keys and values, node ids for the hasher. */
-  #scratch = Buffer.allocUnsafeSlow(65 * 1024);
+  /** Reused from update to update: node ids for the hasher. */
   #ids = new Int32Array(4096);
 
   constructor(prefix: Uint8Array, reader: PageReader, options: TreeOptions, root: RootRecord) {
@@ -201,11 +252,13 @@ export class Tree {
     this.#kv = Buffer.alloc(LEAF_KV * 1024);
     this.#leafHashes = Buffer.alloc(32 * 1024);
     this.#leafWords = new Int32Array(this.#leafHashes.buffer);
+    this.#leafValues = new Int32Array(2 * 1024);
     if (root.kind === "empty") this.#root = EMPTY;
     else if (root.kind === "leaf") {
       const leaf = this.#allocLeaf();
       this.#kv.set(root.keyHash, LEAF_KV * leaf);
       this.#kv.set(root.valueHash, LEAF_KV * leaf + 32);
+      if (root.value !== undefined) this.#setValue(leaf, root.value, 0, root.value.length);
       this.#hashLeaf(leaf);
       this.#root = -leaf;
     } else {
@@ -225,7 +278,7 @@ export class Tree {
 
   /** Nodes in memory, pages of them, and the bytes of the arrays that hold them. */
   get size(): { nodes: number; pages: number; bytes: number } {
-    return { nodes: this.#live(), pages: this.#pages.size, bytes: this.#nodes.length + this.#kv.length + this.#leafHashes.length };
+    return { nodes: this.#live(), pages: this.#pages.size, bytes: this.#nodes.length + this.#kv.length + this.#leafHashes.length + this.#leafValues.byteLength + this.#heap.length };
   }
 
   /**
@@ -234,14 +287,14 @@ export class Tree {
    * leave as they were (e.g. a value set to itself) keep their stored pages. The tree is unchanged
    * until the change is adopted; until it is adopted or discarded, no other update can be applied.
    */
-  async apply(updates: readonly Update[], version: number): Promise<TreeChange> {
+  async apply(updates: readonly Update[] | PackedUpdates, version: number): Promise<TreeChange> {
     if (this.#pending !== undefined || this.#work !== undefined) throw new Error("an update is pending");
-    if (this.#scratch.length < 65 * updates.length) this.#scratch = Buffer.allocUnsafeSlow(65 * updates.length);
-    const work = new Work(version, updates, this.#scratch);
+    const work = new Work(version, "count" in updates ? updates : packUpdates(updates));
+    const count = work.deleted.length;
     this.#work = work;
     try {
-      if (updates.length > 0 && this.#unloaded !== 0) await this.#loadPaths(work);
-      work.root = updates.length === 0 ? this.#root : this.#update(this.#root, 0, 0, updates.length);
+      if (count > 0 && this.#unloaded !== 0) await this.#loadPaths(work);
+      work.root = count === 0 ? this.#root : this.#update(this.#root, 0, 0, count);
       // One pass over the new nodes, children before parents (the order they were built in).
       this.#hashNodes(work.createdLeaves, work.createdInternals);
       const change = this.#encode(work);
@@ -264,6 +317,7 @@ export class Tree {
     // Sub-pages before their parents: least recently used first, they are evicted first.
     for (let i = 0; i < work.newPages.length; i += 3) this.#pages.set(work.newPages[i], work.newPages[i + 1]);
     this.#generation++;
+    if (this.#heapEnd - this.#heapLive > Math.max(HEAP_GARBAGE, this.#heapLive)) this.#compactHeap();
   }
 
   /** Forgets the change (its pages were not written). */
@@ -307,12 +361,37 @@ export class Tree {
     }
   }
 
+  /**
+   * The value of `keyHash` if the tree keeps it, STORED_APART if its leaf holds only its hash, null if
+   * the key is absent; loads the pages it needs. Undefined if the tree changed while a page was read:
+   * the caller asks again.
+   */
+  async lookup(keyHash: Hash): Promise<Uint8Array | typeof STORED_APART | null | undefined> {
+    const generation = this.#generation;
+    for (let ref = this.#root, depth = 0; ; depth++) {
+      if (ref === EMPTY) return null;
+      if (ref < 0) {
+        const leaf = -ref;
+        for (let j = 0; j < 32; j++) if (this.#kv[LEAF_KV * leaf + j] !== keyHash[j]) return null;
+        const length = this.#leafValues[2 * leaf + 1];
+        if (length === APART) return STORED_APART;
+        const start = this.#leafValues[2 * leaf];
+        return new Uint8Array(this.#heap.subarray(start, start + length));
+      }
+      if (this.#words[NODE_WORDS * ref] === UNLOADED) {
+        const [page] = await this.#reader.readPages([pageKey(this.#prefix, this.#floats[NODE_FLOATS * ref + 1], depth, keyHash)]);
+        if (this.#generation !== generation) return undefined;
+        if (this.#words[NODE_WORDS * ref] === UNLOADED) this.#attach(ref, depth, page);
+      }
+      ref = this.#words[NODE_WORDS * ref + ((keyHash[depth >> 3] >> (7 - (depth & 7))) & 1)];
+    }
+  }
+
   #take(change: TreeChange): Work {
     if (change.work !== this.#pending) throw new Error("not the pending change of this tree");
     this.#pending = undefined;
     // The buffers reused from update to update keep the size of a block's, not of a bulk load's.
     if (this.#out.length > OUT_KEPT) this.#out = Buffer.allocUnsafeSlow(OUT_KEPT);
-    if (this.#scratch.length > SCRATCH_KEPT) this.#scratch = Buffer.allocUnsafeSlow(SCRATCH_KEPT);
     if (this.#ids.length > SCRATCH_KEPT / 4) this.#ids = new Int32Array(SCRATCH_KEPT / 4);
     return change.work;
   }
@@ -355,6 +434,8 @@ export class Tree {
   #cursor = 0;
   /** The page being loaded: its leaves and internal nodes (children first), and its sub-page roots. */
   #loadedLeaves: number[] = [];
+  /** Those of them that keep their values, whose value hashes are computed once the page is read. */
+  #loadedInline: number[] = [];
   #loadedInternals: number[] = [];
   #loadedSubpages: number[] = [];
 
@@ -366,12 +447,14 @@ export class Tree {
     this.#page = page;
     this.#cursor = 0;
     this.#loadedLeaves = [];
+    this.#loadedInline = [];
     this.#loadedInternals = [];
     this.#loadedSubpages = [];
     try {
       const left = this.#readSlot(depth + 1, depth + PAGE_LEVELS);
       const right = this.#readSlot(depth + 1, depth + PAGE_LEVELS);
       if (this.#cursor !== page.length) throw new Error("corrupt tree page");
+      this.#hashValues(this.#loadedInline);
       this.#hashNodes(this.#loadedLeaves, this.#loadedInternals);
       this.#copyHash32(left, 4);
       this.#copyHash32(right, 12);
@@ -404,6 +487,17 @@ export class Tree {
       const leaf = this.#allocLeaf();
       this.#loadedLeaves.push(leaf);
       this.#kv.set(page.subarray(offset + 1, offset + LEAF_SLOT_BYTES), LEAF_KV * leaf);
+      return -leaf;
+    }
+    if (tag === SLOT_VALUE_LEAF) {
+      const start = inlineValueAt(page, offset);
+      const length = inlineValueLength(page, offset);
+      this.#cursor = start + length;
+      const leaf = this.#allocLeaf();
+      this.#loadedLeaves.push(leaf);
+      this.#loadedInline.push(leaf);
+      this.#kv.set(page.subarray(offset + 1, offset + 33), LEAF_KV * leaf);
+      this.#setValue(leaf, page, start, length);
       return -leaf;
     }
     if (tag === SLOT_PAGE && depth === bottom) {
@@ -443,7 +537,7 @@ export class Tree {
   #freeSubtree(ref: number, depth: number, bottom: number): void {
     if (ref === EMPTY) return;
     if (ref < 0) {
-      this.#lfree.push(-ref);
+      this.#freeLeaf(-ref);
       return;
     }
     if (depth === bottom) {
@@ -509,11 +603,11 @@ export class Tree {
       const order = this.#compareKey(lo, leaf, depth);
       if (order === 0) {
         if (work.deleted[lo] === 1) {
-          work.droppedLeaves.push(leaf);
+          this.#drop(leaf, lo);
           return EMPTY;
         }
         if (this.#sameValue(lo, leaf)) return -leaf;
-        work.droppedLeaves.push(leaf);
+        this.#drop(leaf, lo);
         return -this.#newLeaf(lo);
       }
       if (work.deleted[lo] === 1) return -leaf;
@@ -524,7 +618,6 @@ export class Tree {
     const from: number[] = [];
     let placed = false;
     let changed = false;
-    let dropped = false;
     for (let i = lo; i < hi; i++) {
       const order = this.#compareKey(i, leaf, depth);
       if (!placed && order > 0) {
@@ -535,12 +628,14 @@ export class Tree {
       if (order === 0) {
         placed = true;
         if (work.deleted[i] === 1) {
-          changed = dropped = true;
+          changed = true;
+          this.#drop(leaf, i);
         } else if (this.#sameValue(i, leaf)) {
           leaves.push(leaf);
           from.push(-1);
         } else {
-          changed = dropped = true;
+          changed = true;
+          this.#drop(leaf, i);
           leaves.push(this.#newLeaf(i));
           from.push(i);
         }
@@ -555,7 +650,6 @@ export class Tree {
       from.push(-1);
     }
     if (!changed) return -leaf;
-    if (dropped) work.droppedLeaves.push(leaf);
     return this.#build(leaves, from, 0, leaves.length, depth);
   }
 
@@ -599,8 +693,17 @@ export class Tree {
     const leaf = this.#allocLeaf();
     copyInto(work.keys, 32 * i, this.#kv, LEAF_KV * leaf, 32);
     copyInto(work.values, 32 * i, this.#kv, LEAF_KV * leaf + 32, 32);
+    const value = work.inline[i];
+    if (value !== undefined) this.#setValue(leaf, value, 0, value.length);
     work.createdLeaves.push(leaf);
     return leaf;
+  }
+
+  /** Leaf `leaf`, replaced or deleted by update `i`: freed once the change is adopted; its stored value goes unless `i` stores one. */
+  #drop(leaf: number, i: number): void {
+    const work = this.#work!;
+    work.droppedLeaves.push(leaf);
+    if (this.#leafValues[2 * leaf + 1] === APART && (work.deleted[i] === 1 || work.inline[i] !== undefined)) work.unstored.push(i);
   }
 
   /** Update `i`'s key against leaf `leaf`'s, which share their first `depth` bits. */
@@ -655,7 +758,7 @@ export class Tree {
     }
     const ends = new Int32Array(count);
     const buffer = this.#out.buffer;
-    native.jmtEncodePages(this.#nodes, this.#kv, roots, this.#out.subarray(keyBytes), ends);
+    native.jmtEncodePages(this.#nodes, this.#kv, this.#leafValues, this.#heap, roots, this.#out.subarray(keyBytes), ends);
     const pages: { key: Uint8Array; value: Uint8Array }[] = [];
     for (let i = 0, keyStart = 0; i < count; i++) {
       const [depth, pathIndex] = [work.newPages[3 * i + 1], work.newPages[3 * i + 2]];
@@ -692,6 +795,13 @@ export class Tree {
     if (ref === EMPTY) {
       out[offset] = SLOT_EMPTY;
       this.#outOffset = offset + 1;
+    } else if (ref < 0 && this.#leafValues[-2 * ref + 1] !== APART) {
+      const [start, length] = [this.#leafValues[-2 * ref], this.#leafValues[-2 * ref + 1]];
+      out[offset] = SLOT_VALUE_LEAF;
+      copyInto(this.#kv, -LEAF_KV * ref, out, offset + 1, 32);
+      out[offset + 33] = length;
+      copyInto(this.#heap, start, out, offset + 34, length);
+      this.#outOffset = offset + 34 + length;
     } else if (ref < 0) {
       out[offset] = SLOT_LEAF;
       copyInto(this.#kv, -LEAF_KV * ref, out, offset + 1, 64);
@@ -718,7 +828,11 @@ export class Tree {
 
   #rootRecord(ref: number): RootRecord {
     if (ref === EMPTY) return { kind: "empty" };
-    if (ref < 0) return { kind: "leaf", keyHash: this.#leafBytes(-ref, 0), valueHash: this.#leafBytes(-ref, 32) };
+    if (ref < 0) {
+      const [start, length] = [this.#leafValues[-2 * ref], this.#leafValues[-2 * ref + 1]];
+      const value = length === APART ? undefined : new Uint8Array(this.#heap.subarray(start, start + length));
+      return { kind: "leaf", keyHash: this.#leafBytes(-ref, 0), valueHash: this.#leafBytes(-ref, 32), value };
+    }
     return { kind: "page", version: this.#floats[NODE_FLOATS * ref + 1], hash: this.#hashCopy(ref) };
   }
 
@@ -745,6 +859,17 @@ export class Tree {
   #hashLeaf(leaf: number): void {
     this.#kv.copy(leafInput, LEAF_DOMAIN.length, LEAF_KV * leaf, LEAF_KV * leaf + 64);
     this.#leafHashes.write(hash("sha256", leafInput, LATIN1_DIGEST), 32 * leaf, "latin1");
+  }
+
+  /** Computes the value hashes of `leaves`, which keep their values, in one pass over the heap (where they lie in order). */
+  #hashValues(leaves: readonly number[]): void {
+    if (leaves.length === 0) return;
+    const first = this.#leafValues[2 * leaves[0]];
+    const ends = new Int32Array(leaves.length);
+    leaves.forEach((leaf, i) => (ends[i] = this.#leafValues[2 * leaf] + this.#leafValues[2 * leaf + 1] - first));
+    const hashes = new Uint8Array(32 * leaves.length);
+    sha256Packed(this.#heap.subarray(first, first + ends[leaves.length - 1]), ends, hashes, this.#native);
+    leaves.forEach((leaf, i) => copyInto(hashes, 32 * i, this.#kv, LEAF_KV * leaf + 32, 32));
   }
 
   /** `ids` in a reused Int32Array. */
@@ -801,11 +926,12 @@ export class Tree {
     return this.#inext++;
   }
 
+  /** A leaf id, its value stored apart until #setValue. */
   #allocLeaf(): number {
-    const leaf = this.#lfree.pop();
-    if (leaf !== undefined) return leaf;
-    if (this.#lnext === this.#leafHashes.length / 32) {
-      const size = grown(this.#lnext);
+    const free = this.#lfree.pop();
+    const leaf = free ?? this.#lnext++;
+    if (free === undefined && leaf === this.#leafHashes.length / 32) {
+      const size = grown(leaf);
       const kv = Buffer.alloc(LEAF_KV * size);
       kv.set(this.#kv);
       this.#kv = kv;
@@ -813,13 +939,53 @@ export class Tree {
       hashes.set(this.#leafHashes);
       this.#leafHashes = hashes;
       this.#leafWords = new Int32Array(hashes.buffer);
+      const values = new Int32Array(2 * size);
+      values.set(this.#leafValues);
+      this.#leafValues = values;
     }
-    return this.#lnext++;
+    this.#leafValues[2 * leaf + 1] = APART;
+    return leaf;
+  }
+
+  /** Keeps `from[start..start + length)` as leaf `leaf`'s value, appended to the heap. */
+  #setValue(leaf: number, from: Uint8Array, start: number, length: number): void {
+    if (this.#heapEnd + length > this.#heap.length) {
+      const heap = Buffer.alloc(Math.max(2 * this.#heap.length, this.#heapEnd + length));
+      heap.set(this.#heap.subarray(0, this.#heapEnd));
+      this.#heap = heap;
+    }
+    copyInto(from, start, this.#heap, this.#heapEnd, length);
+    this.#leafValues[2 * leaf] = this.#heapEnd;
+    this.#leafValues[2 * leaf + 1] = length;
+    this.#heapEnd += length;
+    this.#heapLive += length;
+  }
+
+  /** Copies the live values to a new heap: the leaves in use are those whose values are not APART. */
+  #compactHeap(): void {
+    const heap = Buffer.alloc(Math.max(64 * 1024, 2 * this.#heapLive));
+    let end = 0;
+    for (let leaf = 1; leaf < this.#lnext; leaf++) {
+      const length = this.#leafValues[2 * leaf + 1];
+      if (length === APART) continue;
+      copyInto(this.#heap, this.#leafValues[2 * leaf], heap, end, length);
+      this.#leafValues[2 * leaf] = end;
+      end += length;
+    }
+    this.#heap = heap;
+    this.#heapEnd = this.#heapLive = end;
+  }
+
+  #freeLeaf(leaf: number): void {
+    const length = this.#leafValues[2 * leaf + 1];
+    if (length !== APART) this.#heapLive -= length;
+    this.#leafValues[2 * leaf + 1] = APART;
+    this.#lfree.push(leaf);
   }
 
   #free(internals: readonly number[], leaves: readonly number[]): void {
     for (const id of internals) this.#ifree.push(id);
-    for (const leaf of leaves) this.#lfree.push(leaf);
+    for (const leaf of leaves) this.#freeLeaf(leaf);
   }
 }
 
@@ -872,6 +1038,7 @@ export async function provePast(reader: PageReader, prefix: Uint8Array, root: Ro
       const tag = page[slot];
       if (tag === SLOT_EMPTY) return { siblings };
       if (tag === SLOT_LEAF) return { siblings, leaf: { keyHash: hashAt(page, slot + 1), valueHash: hashAt(page, slot + 33) } };
+      if (tag === SLOT_VALUE_LEAF) return { siblings, leaf: { keyHash: hashAt(page, slot + 1), valueHash: sha256(inlineValue(page, slot)) } };
       if (tag === SLOT_INTERNAL) {
         offset = slot + 1;
         continue;

@@ -6,7 +6,7 @@
 //
 // Exports hashLeaves, hashFramedLeaves, hashLevel, merkleRoot, and for celestia/merkle.ts
 // merkleRootOfItems and sha256Items (and, from jmt_hash.c, merkle-store's jmtHashLeaves,
-// jmtHashInternals and jmtEncodePages) on the fastest SHA-256 this CPU runs,
+// jmtHashInternals, jmtEncodePages and sha256Packed) on the fastest SHA-256 this CPU runs,
 // `engine` naming it, and `openssl`: the same functions on OpenSSL alone.
 #include <node_api.h>
 #include <stdbool.h>
@@ -427,7 +427,8 @@ static bool export_functions(napi_env env, napi_value target, sha256_pair_fn has
     napi_callback callback;
   } functions[] = {{"hashLeaves", hash_leaves},         {"hashFramedLeaves", hash_framed_leaves}, {"hashLevel", hash_level},
                    {"merkleRoot", merkle_root},         {"merkleRootOfItems", merkle_root_of_items}, {"sha256Items", sha256_items},
-                   {"jmtHashLeaves", jmt_hash_leaves},  {"jmtHashInternals", jmt_hash_internals}, {"jmtEncodePages", jmt_encode_pages}};
+                   {"jmtHashLeaves", jmt_hash_leaves},  {"jmtHashInternals", jmt_hash_internals}, {"jmtEncodePages", jmt_encode_pages},
+                   {"sha256Packed", jmt_sha256_packed}};
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;
     if (napi_create_function(env, functions[i].name, NAPI_AUTO_LENGTH, functions[i].callback, (void*)hash, &fn) != napi_ok ||

@@ -6,6 +6,7 @@ import {
   SLOT_INTERNAL,
   SLOT_LEAF,
   SLOT_PAGE,
+  SLOT_VALUE_LEAF,
   decodeKeyList,
   decodeRootRecord,
   encodeKeyList,
@@ -21,7 +22,8 @@ import {
   type RootRecord,
 } from "../../merkle-store/codec.ts";
 import { createHash } from "node:crypto";
-import { EMPTY_ROOT, digest, digests, hashInternal, hashLeaf } from "../../merkle-store/hash.ts";
+import { EMPTY_ROOT, hashInternal, hashLeaf, sha256, sha256Packed } from "../../merkle-store/hash.ts";
+import { nativeJmtHasher, nativeOpenSslJmtHasher } from "../../merkle-store/native.ts";
 
 const PREFIX = new TextEncoder().encode("!state!");
 const hash = (byte: number) => new Uint8Array(32).fill(byte);
@@ -30,7 +32,13 @@ const compare = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b);
 describe("merkle-store codec", () => {
   it("round-trips root records, with versions past 2^32, as plain Uint8Arrays", () => {
     const big = 2 ** 40 + 12_345;
-    const records: RootRecord[] = [{ kind: "empty" }, { kind: "leaf", keyHash: hash(1), valueHash: hash(2) }, { kind: "page", version: big, hash: hash(3) }];
+    const value = Uint8Array.of(1, 2, 3);
+    const records: RootRecord[] = [
+      { kind: "empty" },
+      { kind: "leaf", keyHash: hash(1), valueHash: hash(2) },
+      { kind: "page", version: big, hash: hash(3) },
+      { kind: "leaf", keyHash: hash(4), valueHash: sha256(value), value },
+    ];
     for (const record of records) {
       const decoded = decodeRootRecord(Buffer.from(encodeRootRecord(record)));
       expect(decoded).toEqual(record);
@@ -39,6 +47,7 @@ describe("merkle-store codec", () => {
     expect(rootRecordHash(records[0])).toEqual(EMPTY_ROOT);
     expect(rootRecordHash(records[1])).toEqual(hashLeaf(hash(1), hash(2)));
     expect(rootRecordHash(records[2])).toEqual(hash(3));
+    expect(rootRecordHash(records[3])).toEqual(hashLeaf(hash(4), sha256(value)));
     expect(versionOfKey(PREFIX, rootKey(PREFIX, big))).toBe(big);
   });
 
@@ -69,6 +78,12 @@ describe("merkle-store codec", () => {
     expect(slotHash(page, 0)).toEqual(hashInternal(hashLeaf(hash(1), hash(2)), hash(9)));
     expect(slotHash(page, page.length - 1)).toEqual(EMPTY_ROOT);
     expect(Buffer.isBuffer(slotHash(page, 1 + 65))).toBe(false);
+    // A leaf with its value (up to 32 bytes, its length in one byte) beside an empty slot.
+    const inline = Buffer.concat([Uint8Array.of(SLOT_INTERNAL, SLOT_VALUE_LEAF), hash(5), Uint8Array.of(3, 7, 8, 9, SLOT_EMPTY)]);
+    expect(skipSlot(inline, 0)).toBe(inline.length);
+    expect(slotHash(inline, 0)).toEqual(hashInternal(hashLeaf(hash(5), sha256(Uint8Array.of(7, 8, 9))), EMPTY_ROOT));
+    expect(() => skipSlot(Buffer.concat([Uint8Array.of(SLOT_VALUE_LEAF), hash(5), Uint8Array.of(33), new Uint8Array(33)]), 0)).toThrow(/corrupt/);
+    expect(() => skipSlot(inline.subarray(0, inline.length - 2), 1)).toThrow(/corrupt/);
   });
 
   it("round-trips stale key lists", () => {
@@ -83,11 +98,17 @@ describe("merkle-store codec", () => {
     expect(() => readVarint(Uint8Array.of(0x80, 0x80), 0)).toThrow(/corrupt/);
   });
 
-  it("hashes a commit's values at once as it hashes one (digests, native or not)", () => {
-    const values = [new Uint8Array(0), Uint8Array.of(1), new Uint8Array(80).fill(7), Buffer.from("an account value").subarray(3), new Uint8Array(200).fill(9)];
-    const expected = values.map((value) => createHash("sha256").update(value).digest("binary"));
-    expect(digests(values)).toEqual(expected);
-    expect(values.map(digest)).toEqual(expected);
-    expect(digests([])).toEqual([]);
+  it.each([
+    ["native", nativeJmtHasher],
+    ["native openssl", nativeOpenSslJmtHasher],
+    ["node:crypto", undefined],
+  ])("hashes a commit's keys and values at once as it hashes one (sha256Packed, %s)", (_, native) => {
+    const items = [new Uint8Array(0), Uint8Array.of(1), Uint8Array.of(2), new Uint8Array(80).fill(7), Buffer.from("an account value").subarray(3), new Uint8Array(200).fill(9), new Uint8Array(200).fill(8)];
+    const ends = new Int32Array(items.length);
+    items.reduce((end, item, i) => (ends[i] = end + item.length), 0);
+    const out = new Uint8Array(32 * items.length);
+    sha256Packed(Buffer.concat(items), ends, out, native);
+    expect(Buffer.from(out).toString("binary")).toEqual(items.map((item) => createHash("sha256").update(item).digest("binary")).join(""));
+    if (native !== undefined) expect(() => native.sha256Packed(new Uint8Array(4), Int32Array.of(3, 2), new Uint8Array(64))).toThrow(/out of order/);
   });
 });

@@ -288,6 +288,46 @@ describe("merkle-store MerkleStore", () => {
     expect(await store.get(utf8("k"))).toEqual(utf8("before"));
   });
 
+  it("keeps values of up to 32 bytes in their leaves and longer ones apart, moving a key's value between the two", async () => {
+    const store = await harness.open();
+    const valueKeys = async () => (await harness.db.keys({ gte: "!state!v", lt: "!state!w" }).all()).length;
+    const short = (i: number) => utf8(`short ${i}`);
+    const long = (i: number) => utf8(`a value longer than thirty-two bytes ${i}`);
+    for (let i = 0; i < 300; i++) store.set(utf8(`k${i}`), i % 2 === 0 ? short(i) : long(i));
+    await store.commit();
+    expect(await valueKeys()).toBe(150);
+    // Long to short, short to long, deleted while stored apart and while inline: the stored values follow.
+    for (let i = 0; i < 40; i++) store.set(utf8(`k${i}`), i % 2 === 0 ? long(i) : short(i));
+    store.delete(utf8("k41"));
+    store.delete(utf8("k42"));
+    const { root } = await store.commit();
+    expect(await valueKeys()).toBe(150 + 20 - 20 - 1);
+    for (let pass = 0; pass < 2; pass++) {
+      const s = pass === 0 ? store : await harness.reopen();
+      for (let i = 0; i < 300; i++) {
+        const expected = i === 41 || i === 42 ? undefined : (i < 40) === (i % 2 === 0) ? long(i) : short(i);
+        expect(await s.get(utf8(`k${i}`))).toEqual(expected);
+      }
+      expect(await s.root()).toEqual(root);
+    }
+    expect(verifyProof(root, utf8("k1"), short(1), await harness.store.prove(utf8("k1")))).toBe(true);
+    expect(verifyProof(root, utf8("k0"), long(0), await harness.store.prove(utf8("k0")))).toBe(true);
+  });
+
+  it("serves values kept in the tree across many commits (its value heap compacted), with a one-key tree's value in its root record", async () => {
+    const store = await harness.open();
+    store.set(utf8("only"), utf8("one"));
+    await store.commit();
+    expect(await (await harness.reopen()).get(utf8("only"))).toEqual(utf8("one"));
+    const value = (i: number, round: number) => utf8(`${round}:${i}`.padEnd(30, "."));
+    for (let round = 0; round < 30; round++) {
+      for (let i = 0; i < 2_000; i++) harness.store.set(utf8(`key ${i}`), value(i, round));
+      await harness.store.commit();
+    }
+    for (let i = 0; i < 2_000; i += 7) expect(await harness.store.get(utf8(`key ${i}`))).toEqual(value(i, 29));
+    expect(await harness.store.get(utf8("only"))).toEqual(utf8("one"));
+  });
+
   it("refuses writes and commits while a commit is in flight", async () => {
     const store = await harness.open();
     store.set(utf8("a"), utf8("1"));

@@ -4,8 +4,8 @@
 // node:crypto instead of the native hasher.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { SLOT_EMPTY, SLOT_LEAF, SLOT_PAGE, decodeRootRecord, pageKey, readVarint, rootRecordHash, type RootRecord } from "../../merkle-store/codec.ts";
-import { EMPTY_ROOT, hashLeaf, type Hash } from "../../merkle-store/hash.ts";
+import { SLOT_EMPTY, SLOT_LEAF, SLOT_PAGE, SLOT_VALUE_LEAF, decodeRootRecord, pageKey, readVarint, rootRecordHash, skipSlot, type RootRecord } from "../../merkle-store/codec.ts";
+import { EMPTY_ROOT, hashLeaf, sha256, type Hash } from "../../merkle-store/hash.ts";
 import { nativeJmtHasher, nativeOpenSslJmtHasher } from "../../merkle-store/native.ts";
 import { verifyKeyHashProof } from "../../merkle-store/proof.ts";
 import { Tree, provePast, type PageReader, type TreeChange, type TreeOptions, type Update } from "../../merkle-store/tree.ts";
@@ -85,7 +85,7 @@ class VersionedTree {
       const slot = (at: number, path: Uint8Array): void => {
         const tag = page[offset];
         if (tag === SLOT_EMPTY) offset += 1;
-        else if (tag === SLOT_LEAF) offset += 65;
+        else if (tag === SLOT_LEAF || tag === SLOT_VALUE_LEAF) offset = skipSlot(page, offset);
         else if (tag === SLOT_PAGE) {
           const { value, end } = readVarint(page, offset + 1);
           offset = end + 32;
@@ -119,7 +119,7 @@ function bytes32(first: number, last: number): Hash {
 }
 
 const digestOf = (bytes: Uint8Array) => Buffer.from(bytes).toString("latin1");
-const set = (keyHash: Hash, valueHash: Hash): Update => ({ keyHash: digestOf(keyHash), valueHash: digestOf(valueHash) });
+const set = (keyHash: Hash, valueHash: Hash, value?: Uint8Array): Update => ({ keyHash: digestOf(keyHash), valueHash: digestOf(valueHash), value });
 const del = (keyHash: Hash): Update => ({ keyHash: digestOf(keyHash), valueHash: undefined });
 
 // Mostly from a small pool, so that keys repeat (updates, deletes) and share up to 255 bits. Some
@@ -133,7 +133,10 @@ const keyHashArb = fc.oneof(
   },
   { weight: 1, arbitrary: fc.uint8Array({ minLength: 32, maxLength: 32 }) },
 );
-const valueHashArb = fc.constantFrom(...[1, 2, 3].map((v) => bytes32(v, v)));
+// Values stored apart (the tree sees their hashes only) and values kept in the tree (up to 32 bytes).
+const inlineValues = [new Uint8Array(0), Uint8Array.of(7), new Uint8Array(32).fill(9)];
+const valueHashArb = fc.constantFrom(...[1, 2, 3].map((v) => bytes32(v, v)), ...inlineValues.map(sha256));
+const inlineValueOf = (valueHash: Hash) => inlineValues.find((value) => hex(sha256(value)) === hex(valueHash));
 
 type Command = { op: "set"; keyHash: Hash; valueHash: Hash } | { op: "delete"; keyHash: Hash } | { op: "commit" } | { op: "reopen" };
 const commandArb: fc.Arbitrary<Command> = fc.oneof(
@@ -162,7 +165,7 @@ describe("merkle-store tree (core)", () => {
           const history: Map<string, Leaf>[] = [new Map()];
           let staged = new Map<string, Update>();
           for (const command of [...commands, { op: "commit" } as const]) {
-            if (command.op === "set") staged.set(hex(command.keyHash), set(command.keyHash, command.valueHash));
+            if (command.op === "set") staged.set(hex(command.keyHash), set(command.keyHash, command.valueHash, inlineValueOf(command.valueHash)));
             else if (command.op === "delete") staged.set(hex(command.keyHash), del(command.keyHash));
             else if (command.op === "reopen") tree.reopen();
             else {
@@ -346,8 +349,10 @@ describe("merkle-store tree (core)", () => {
 
   it("hashes as the reference does with every hasher this machine has: SHA extensions, OpenSSL, node:crypto", async () => {
     const keys = Array.from({ length: 3000 }, (_, i) => Uint8Array.from(Buffer.alloc(32, (i * 2654435761) >>> 0)).map((byte, j) => (byte * (j + 1) + i) & 0xff));
-    const model = new Map(keys.map((k, i) => [hex(k), { keyHash: k, valueHash: bytes32(i & 0xff, 1) }]));
-    const updates = sortedUpdates(new Map([...model].map(([id, leaf]) => [id, set(leaf.keyHash, leaf.valueHash)])));
+    // Every other value kept in the tree.
+    const value = (i: number) => (i % 2 === 0 ? Uint8Array.of(i & 0xff, i >> 8) : undefined);
+    const model = new Map(keys.map((k, i) => [hex(k), { keyHash: k, valueHash: i % 2 === 0 ? sha256(value(i)!) : bytes32(i & 0xff, 1), value: value(i) }]));
+    const updates = sortedUpdates(new Map([...model].map(([id, leaf]) => [id, set(leaf.keyHash, leaf.valueHash, leaf.value)])));
     const deletions = updates.filter((_, i) => i % 3 === 0).map(({ keyHash }) => ({ keyHash, valueHash: undefined }));
     for (const { keyHash } of deletions) model.delete(hex(Buffer.from(keyHash, "latin1")));
     const expected = hex(referenceRoot([...model.values()]));
