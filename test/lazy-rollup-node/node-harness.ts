@@ -128,6 +128,12 @@ export async function submit(env: Env, data: Uint8Array, chainId = ROLLUP): Prom
   return Buffer.from(sha256(data)).toString("hex").toUpperCase();
 }
 
+/** A counter or gauge from the node's /metrics (0 when absent); `name` may carry labels. */
+export async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(new RegExp(`^${name.replace(/[{}]/g, "\\$&")} (\\d+)`, "m").exec(text)?.[1] ?? 0);
+}
+
 export async function getJson(url: string): Promise<{ status: number; body: any }> {
   const res = await fetch(url);
   return { status: res.status, body: await res.json() };
