@@ -6,7 +6,7 @@
 // On disk (one LevelDB): the rollup store and its headers under `rollup`, the node's own records
 // under `node` (tx results and bundle proofs, written in each block's commit batch; firm records,
 // written with the block when it is executed from firm data or on their own when they confirm a soft
-// block; the DA cursor; alarms). The soft cursor is the store's head and the firm cursor its latest
+// block; the DA cursor; alarms; the sequencer validator set changes followed). The soft cursor is the store's head and the firm cursor its latest
 // firm record, so both are on disk exactly when the blocks are.
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";

@@ -4,7 +4,7 @@
 // from the next endpoint, or from a retry of the same one, executing exactly the blocks the sequencer
 // committed.
 import { afterAll, expect, it } from "vitest";
-import { initHome, metric, ROLLUP, startEnv, startNode, stopAll, submit, transfer, until, type Env } from "./node-harness.ts";
+import { initHome, metric, ROLLUP, startEnv, startNode, stopAll, transfer, transferLands, until, type Env } from "./node-harness.ts";
 import { badRoots, breakCommit, dropTxs, hasRollupTxs, resigned, startTamperingRpc, type Tamper } from "./tampering-rpc.ts";
 import { sha256 } from "../../celestia/sha256.ts";
 import { addressOfKey, testKey } from "./harness.ts";
@@ -26,15 +26,7 @@ function tamperRollupBlocks(env: Env, change: Tamper, times = Infinity): Tamper 
 
 /** Submits a transfer, waits for the node to execute it, and checks the block it executed is the one the sequencer committed. */
 async function transferLandsAsCommitted(env: Env, rollup: Awaited<ReturnType<typeof startNode>>, nonce: bigint): Promise<void> {
-  const t = transfer(0, addressOfKey(testKey(1), "tok"), 10n, nonce);
-  await submit(env, t.data);
-  let height = 0n;
-  await until(rollup.node, async () => {
-    const [record] = await rollup.node.txs.lookup(t.hash);
-    height = record?.height ?? 0n;
-    return record !== undefined;
-  }, "the transfer to execute");
-  const executed = (await rollup.node.store.block(height))!;
+  const executed = await transferLands(env, rollup.node, transfer(0, addressOfKey(testKey(1), "tok"), 10n, nonce));
   const committed = (await env.seq.node.store.block(Number(executed.sequencerHeight)))!;
   expect(Buffer.from(executed.sequencerBlockHash).toString("hex")).toBe(Buffer.from(committed.blockId.hash).toString("hex"));
 }

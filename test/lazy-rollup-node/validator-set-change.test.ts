@@ -13,7 +13,7 @@ import type { StreamedBlockJson } from "../../sequencer/rpc/block-stream.ts";
 import { decodeBlock, decodeCommit } from "../../sequencer/block/block.ts";
 import { addressOfKey, testKey } from "./harness.ts";
 import { changingChain, NEW_SET, signedBy, streamedJson, type ChangingChain } from "./changing-validators.ts";
-import { getJson, initHome, logger, metric, onStop, PREFIX, ROLLUP, startEnv, startNode, stopAll, submit, tempDir, transfer, until, type Env } from "./node-harness.ts";
+import { getJson, initHome, logger, metric, onStop, PREFIX, ROLLUP, startEnv, startNode, stopAll, tempDir, transfer, transferLands, until, type Env } from "./node-harness.ts";
 import { hasRollupTxs, startTamperingRpc } from "./tampering-rpc.ts";
 
 afterAll(stopAll);
@@ -41,18 +41,8 @@ function lyingSets(env: Env, chain: ChangingChain) {
 /** Waits until the rollup node has executed sequencer blocks through `height`. */
 const pastSequencerHeight = (rollup: RollupService, height: number) => until(rollup.node, () => rollup.node.nextSoftSequencerHeight > height, `the node to pass sequencer height ${height}`);
 
-/** Submits a transfer, waits for the node to execute it, and returns its rollup block. */
-async function transferLands(env: Env, rollup: RollupService, from: number, nonce: bigint) {
-  const t = transfer(from, addressOfKey(testKey(3), PREFIX), 5n, nonce);
-  await submit(env, t.data);
-  let height = 0n;
-  await until(rollup.node, async () => {
-    const [record] = await rollup.node.txs.lookup(t.hash);
-    height = record?.height ?? 0n;
-    return record !== undefined;
-  }, "the transfer to execute");
-  return (await rollup.node.store.block(height))!;
-}
+/** A transfer of 5 from test key `from` lands; its rollup block. */
+const transferFrom = (env: Env, rollup: RollupService, from: number, nonce: bigint) => transferLands(env, rollup.node, transfer(from, addressOfKey(testKey(3), PREFIX), 5n, nonce));
 
 function recordPaths(rollup: RollupService): Map<bigint, string> {
   const paths = new Map<bigint, string>();
@@ -68,7 +58,7 @@ it("follows the chain across the change: the new set's blocks execute soft, conf
   expect(rollup.node.validatorSets.changes.map((c) => ({ height: c.height, keys: pubKeys(c.validators) }))).toEqual([{ height: CHANGE, keys: pubKeys(NEW_SET) }]);
   expect(honest.validatorRequests).toContain(CHANGE);
 
-  const block = await transferLands(env, rollup, 0, 0n);
+  const block = await transferFrom(env, rollup, 0, 0n);
   expect(Number(block.sequencerHeight)).toBeGreaterThan(CHANGE);
   expect(paths.get(block.height)).toBe("soft");
   expect(hex(block.sequencerBlockHash).toUpperCase()).toBe(await chain.blockHash(Number(block.sequencerHeight)));
@@ -94,7 +84,7 @@ it("follows the change on the firm path alone, fetching the set itself", async (
   const setsOnly = await startTamperingRpc(env.seq.node, chain.rewrite, { validators: chain.validatorsAt, pageSize: 2, blocks: false });
   const rollup = await startNode(env, initHome(env).home, { sequencerRpc: [setsOnly.url] });
   await pastSequencerHeight(rollup, CHANGE);
-  const block = await transferLands(env, rollup, 0, 0n);
+  const block = await transferFrom(env, rollup, 0, 0n);
   expect(Number(block.sequencerHeight)).toBeGreaterThan(CHANGE);
   expect(hex(block.sequencerBlockHash).toUpperCase()).toBe(await chain.blockHash(Number(block.sequencerHeight)));
   expect(rollup.node.firmHeight).toBeGreaterThanOrEqual(block.height);
@@ -108,7 +98,7 @@ it("refuses a set whose hash is not the one the header names, and takes it from 
   const liar = await lyingSets(env, chain);
   const rollup = await startNode(env, initHome(env).home, { sequencerRpc: [liar.url, honest.url] });
   await pastSequencerHeight(rollup, CHANGE);
-  const block = await transferLands(env, rollup, 0, 0n);
+  const block = await transferFrom(env, rollup, 0, 0n);
   expect(Number(block.sequencerHeight)).toBeGreaterThan(CHANGE);
   expect(liar.validatorRequests).toContain(CHANGE);
   expect(honest.validatorRequests).toContain(CHANGE);
@@ -134,7 +124,7 @@ it("refuses blocks the old set signs after the change", async () => {
   const oldCommit = await forker((_, honestJson) => streamedJson(signedBy(decodeBlock(fromBase64(honestJson.block)), decodeCommit(fromBase64(honestJson.commit)), [oldKey])));
   const rollup = await startNode(env, initHome(env).home, { sequencerRpc: [oldBlock.url, oldCommit.url, honest.url] });
   await pastSequencerHeight(rollup, CHANGE);
-  const block = await transferLands(env, rollup, 0, 0n);
+  const block = await transferFrom(env, rollup, 0, 0n);
   expect(hex(block.sequencerBlockHash).toUpperCase()).toBe(await chain.blockHash(Number(block.sequencerHeight)));
   expect([oldBlock.forks, oldCommit.forks]).toEqual([1, 1]);
   // Both fail the commit check against the new set (one signature for three validators) before any header check.
@@ -153,7 +143,7 @@ it("resumes after a restart with the stored set, asking no endpoint for it", asy
   const again = await startNode(env, home, { sequencerRpc: [liar.url] });
   expect(again.node.validatorSets.changes.map((c) => ({ height: c.height, keys: pubKeys(c.validators) }))).toEqual([{ height: CHANGE, keys: pubKeys(NEW_SET) }]);
   const paths = recordPaths(again);
-  const block = await transferLands(env, again, 0, 0n);
+  const block = await transferFrom(env, again, 0, 0n);
   expect(paths.get(block.height)).toBe("soft");
   expect(hex(block.sequencerBlockHash).toUpperCase()).toBe(await chain.blockHash(Number(block.sequencerHeight)));
   expect(liar.validatorRequests).toEqual([]);
