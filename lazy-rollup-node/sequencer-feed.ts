@@ -2,8 +2,9 @@
 // metro_subscribe_blocks stream (catch-up, then live) of one endpoint at a time, each block verified
 // before it is handed out. The commit must carry +2/3 of the tracked validator set's voting power for
 // exactly this block, the header must name that set, and the block's transactions must give its
-// data_hash and rollup roots. An endpoint that fails, or sends a block that does not check out, is
-// left for the next one in the list; after a whole round of failures the feed waits (backoff).
+// data_hash and rollup roots. An endpoint that fails, sends a block that does not check out, or sends
+// nothing for the stall timeout (a node cut off from its peers), is left for the next one in the
+// list; after a whole round of failures the feed waits (backoff).
 //
 // The tracked set is the sequencer genesis's: validator set changes are not implemented. A committed
 // header whose next_validators_hash names another set ends the feed with ValidatorSetChangeError.
@@ -12,7 +13,7 @@ import type { Logger } from "pino";
 import { toHexUpper } from "../cometbft/hash.ts";
 import { validatorSetHash } from "../cometbft/validator-set.ts";
 import type { Genesis } from "../sequencer/genesis.ts";
-import { rpcUrls, streamFrom, verifyStreamedBlock } from "../sequencer/relayer/rpc-source.ts";
+import { rpcUrls, streamFrom, StreamStalledError, verifyStreamedBlock } from "../sequencer/relayer/rpc-source.ts";
 import { SourceBlockError, type SourceBlock } from "../sequencer/relayer/source.ts";
 import { backoffDelay, type Backoff } from "../sequencer/relayer/submitter.ts";
 import type { RollupMetrics } from "./metrics.ts";
@@ -26,7 +27,12 @@ export interface SequencerFeedOptions {
   metrics: RollupMetrics;
   /** Wait between rounds in which every endpoint failed. */
   retry?: Backoff;
+  /** Drop an endpoint's stream after waiting this long for its next block. Default DEFAULT_STALL_TIMEOUT_MS. */
+  stallTimeoutMs?: number;
 }
+
+/** The sequencer makes a block every second or so, empty or not: 15 s without one is a stuck endpoint. */
+export const DEFAULT_STALL_TIMEOUT_MS = 15_000;
 
 export class ValidatorSetChangeError extends Error {
   override name = "ValidatorSetChangeError";
@@ -56,6 +62,7 @@ export function sequencerFeed(o: SequencerFeedOptions): SequencerFeed {
   const endpoints = o.endpoints.map((url) => ({ url, wsUrl: rpcUrls(url).wsUrl }));
   const trustedHash = validatorSetHash(o.genesis.validators);
   const retry = o.retry ?? { baseDelayMs: 250, maxDelayMs: 10_000 };
+  const stallTimeoutMs = o.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
   // Shared by every stream this feed opens: a restart (the node's head moved) keeps the working endpoint.
   let current = 0;
 
@@ -66,7 +73,7 @@ export function sequencerFeed(o: SequencerFeedOptions): SequencerFeed {
     while (!signal.aborted) {
       const endpoint = endpoints[current];
       try {
-        for await (const json of streamFrom(endpoint.wsUrl, next, signal)) {
+        for await (const json of streamFrom(endpoint.wsUrl, next, signal, stallTimeoutMs)) {
           const height = Number(json.height);
           if (height < next) continue;
           if (height > next) throw new SourceBlockError(`the block stream skipped from ${next} to ${height}`, "header");
@@ -86,6 +93,7 @@ export function sequencerFeed(o: SequencerFeedOptions): SequencerFeed {
           o.metrics.sourceRejected.inc({ reason: error.fault });
           o.logger.error({ endpoint: endpoint.url, height: next, fault: error.fault, err: error.message }, "sequencer endpoint sent a block that does not verify; refused, trying the next endpoint");
         } else {
+          if (error instanceof StreamStalledError) o.metrics.sourceStalls.inc();
           o.logger.warn({ endpoint: endpoint.url, height: next, err: (error as Error).message }, "sequencer block stream failed; trying the next endpoint");
         }
         current = (current + 1) % endpoints.length;

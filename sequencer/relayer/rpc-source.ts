@@ -71,11 +71,19 @@ export function verifyStreamedBlock(json: StreamedBlockJson, genesis: Pick<Genes
   return sourceBlock(block, blockId, commit, genesis.params);
 }
 
+/** The stream gave no block for `stallTimeoutMs` while its reader waited for one. */
+export class StreamStalledError extends Error {
+  override name = "StreamStalledError";
+}
+
 /**
  * The raw block stream from one connection, from `fromHeight` until it fails or `signal` aborts.
  * Unverified: pass each block to verifyStreamedBlock (the rollup node's failover feed uses this too).
+ * With `stallTimeoutMs`, waiting that long for the next block (the reader's own pauses do not count)
+ * ends the stream with StreamStalledError: a node cut off from its peers keeps its socket open and
+ * sends nothing, and only a deadline tells it from a quiet one.
  */
-export async function* streamFrom(wsUrl: string, fromHeight: number, signal: AbortSignal): AsyncGenerator<StreamedBlockJson> {
+export async function* streamFrom(wsUrl: string, fromHeight: number, signal: AbortSignal, stallTimeoutMs?: number): AsyncGenerator<StreamedBlockJson> {
   const socket = new WebSocket(wsUrl, { maxPayload: MAX_MESSAGE_BYTES });
   const queue: { id?: unknown; result?: unknown; error?: { message?: string; data?: string } }[] = [];
   let ended: Error | undefined;
@@ -110,11 +118,26 @@ export async function* streamFrom(wsUrl: string, fromHeight: number, signal: Abo
   try {
     await once(socket, "open", { signal });
     socket.send(JSON.stringify({ jsonrpc: "2.0", id: STREAM_REQUEST_ID, method: "metro_subscribe_blocks", params: { from_height: String(fromHeight) } }));
+    // Set when the reader starts waiting for a block; other messages do not move it.
+    let deadline: number | undefined;
+    let next = fromHeight;
     for (;;) {
       while (queue.length === 0) {
         if (signal.aborted) return;
         if (ended) throw ended;
-        await new Promise<void>((resolve) => (wake = resolve));
+        if (stallTimeoutMs === undefined) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          continue;
+        }
+        deadline ??= Date.now() + stallTimeoutMs;
+        const left = deadline - Date.now();
+        if (left <= 0) throw new StreamStalledError(`no block for ${stallTimeoutMs} ms from ${wsUrl} while waiting for height ${next}`);
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          timer = setTimeout(resolve, left);
+        });
+        clearTimeout(timer);
       }
       const message = queue.shift()!;
       if (queue.length <= QUEUE_LOW && socket.isPaused) socket.resume();
@@ -122,7 +145,11 @@ export async function* streamFrom(wsUrl: string, fromHeight: number, signal: Abo
       if (message.error) throw new Error(`block stream: ${message.error.data ?? message.error.message}`);
       const result = message.result as Partial<StreamedBlockJson> | undefined;
       // The first answer ({}) confirms the subscription; blocks follow under the same id.
-      if (result?.height !== undefined) yield result as StreamedBlockJson;
+      if (result?.height !== undefined) {
+        deadline = undefined;
+        next = Number(result.height) + 1;
+        yield result as StreamedBlockJson;
+      }
     }
   } finally {
     signal.removeEventListener("abort", onAbort);
