@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { initRollupHome } from "../lazy-rollup-node/config.ts";
 import { DEFAULT_API_LISTEN, startRollupService } from "../lazy-rollup-node/service.ts";
 import { DEFAULT_MAX_SOFT_AHEAD_BLOCKS } from "../lazy-rollup-node/node.ts";
-import { DEFAULT_STALL_TIMEOUT_MS } from "../lazy-rollup-node/sequencer-feed.ts";
+import { DEFAULT_STALL_TIMEOUT_MS } from "../sequencer/relayer/rpc-source.ts";
 import { cliLogger, untilSignal } from "./logger.ts";
 import { integer } from "./options.ts";
 

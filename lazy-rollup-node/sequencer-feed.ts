@@ -13,7 +13,7 @@ import type { Logger } from "pino";
 import { toHexUpper } from "../cometbft/hash.ts";
 import { validatorSetHash } from "../cometbft/validator-set.ts";
 import type { Genesis } from "../sequencer/genesis.ts";
-import { rpcUrls, streamFrom, StreamStalledError, verifyStreamedBlock } from "../sequencer/relayer/rpc-source.ts";
+import { DEFAULT_STALL_TIMEOUT_MS, rpcUrls, streamFrom, StreamStalledError, verifyStreamedBlock } from "../sequencer/relayer/rpc-source.ts";
 import { SourceBlockError, type SourceBlock } from "../sequencer/relayer/source.ts";
 import { backoffDelay, type Backoff } from "../sequencer/relayer/submitter.ts";
 import type { RollupMetrics } from "./metrics.ts";
@@ -30,9 +30,6 @@ export interface SequencerFeedOptions {
   /** Drop an endpoint's stream after waiting this long for its next block. Default DEFAULT_STALL_TIMEOUT_MS. */
   stallTimeoutMs?: number;
 }
-
-/** The sequencer makes a block every second or so, empty or not: 15 s without one is a stuck endpoint. */
-export const DEFAULT_STALL_TIMEOUT_MS = 15_000;
 
 export class ValidatorSetChangeError extends Error {
   override name = "ValidatorSetChangeError";

@@ -29,7 +29,12 @@ export interface RpcSourceOptions {
   /** How often to ask the node for its head (for lag). */
   statusPollMs?: number;
   reconnect?: Backoff;
+  /** Reconnect after waiting this long for the next block. Default DEFAULT_STALL_TIMEOUT_MS. */
+  stallTimeoutMs?: number;
 }
+
+/** The sequencer makes a block every second or so, empty or not: 15 s without one is a stuck stream. */
+export const DEFAULT_STALL_TIMEOUT_MS = 15_000;
 
 const QUEUE_HIGH = 32;
 const QUEUE_LOW = 8;
@@ -194,7 +199,7 @@ export function rpcSource(o: RpcSourceOptions): BlockSource {
     let failures = 0;
     while (!stop.aborted) {
       try {
-        for await (const json of streamFrom(wsUrl, next, stop)) {
+        for await (const json of streamFrom(wsUrl, next, stop, o.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS)) {
           const height = Number(json.height);
           if (height < next) continue;
           if (height > next) throw new Error(`the block stream skipped from ${next} to ${height}`);

@@ -1,37 +1,11 @@
-// Soft execution when a sequencer endpoint stalls: a real WebSocket server that accepts the block
-// subscription and then sends nothing, as a node cut off from its peers does (it keeps its socket
-// open and has no new block to give). The node drops it after the stall timeout, counts it, and
-// carries on from the next endpoint.
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-import { WebSocketServer } from "ws";
+// Soft execution when a sequencer endpoint stalls (test/relayer/stalled-rpc.ts): the node drops it
+// after the stall timeout, counts it, and carries on from the next endpoint.
 import { afterAll, expect, it } from "vitest";
 import { addressOfKey, testKey } from "./harness.ts";
 import { initHome, startEnv, startNode, stopAll, submit, transfer, until } from "./node-harness.ts";
-import { onStop } from "../relayer/harness.ts";
+import { startStalledRpc } from "../relayer/stalled-rpc.ts";
 
 afterAll(stopAll);
-
-/** Answers metro_subscribe_blocks with the subscription's confirmation, then with silence. */
-async function startStalledRpc(): Promise<{ url: string; subscriptions: () => number }> {
-  let subscriptions = 0;
-  const server = http.createServer((_req, res) => res.writeHead(404).end());
-  const wss = new WebSocketServer({ server, path: "/websocket" });
-  wss.on("connection", (socket) =>
-    socket.on("message", (data) => {
-      const request = JSON.parse(data.toString()) as { id: number; method: string };
-      if (request.method !== "metro_subscribe_blocks") return;
-      subscriptions++;
-      socket.send(JSON.stringify({ jsonrpc: "2.0", id: request.id, result: {} }));
-    }),
-  );
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  onStop(async () => {
-    for (const client of wss.clients) client.terminate();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  return { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/websocket`, subscriptions: () => subscriptions };
-}
 
 async function metric(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
