@@ -6,7 +6,7 @@ import { loadGenesis } from "../sequencer/genesis.ts";
 import { CELESTIA_MAINNET_LIMITS } from "../sequencer/relayer/da-limits.ts";
 import { DEFAULT_COMPRESSION, type CompressionChoice } from "../sequencer/relayer/compression.ts";
 import { RELAYER_DEFAULTS, startRelayer } from "../sequencer/relayer/relayer.ts";
-import { rpcSource } from "../sequencer/relayer/rpc-source.ts";
+import { DEFAULT_STALL_TIMEOUT_MS, rpcSource } from "../sequencer/relayer/rpc-source.ts";
 import { HttpStatusError, startMetricsServer } from "../sequencer/rpc/metrics-server.ts";
 import { daStatusJson } from "../sequencer/relayer/da-status.ts";
 import { cliLogger, untilSignal } from "./logger.ts";
@@ -14,6 +14,7 @@ import { decimal, integer, powerOfTwo } from "./options.ts";
 
 interface StartOptions {
   sequencerRpc: string;
+  sequencerStallTimeout: number;
   genesis: string;
   daUrl: string;
   daToken?: string;
@@ -49,6 +50,7 @@ export function relayerCommand(): Command {
     .description("follow a sequencer node's RPC and post every committed block to the DA layer")
     .requiredOption("--sequencer-rpc <url>", "sequencer RPC to follow: ws://host:port/websocket (or http://host:port)")
     .requiredOption("--genesis <file>", "the sequencer's genesis.json: its validator set is what blocks are checked against")
+    .option("--sequencer-stall-timeout <ms>", "reconnect when the sequencer RPC sends no block for this long", integer(100), DEFAULT_STALL_TIMEOUT_MS)
     .option("--da-url <url>", "celestia-node (or metro da serve) JSON-RPC endpoint", "http://127.0.0.1:26658")
     .addOption(new Option("--da-token <token>", "celestia-node auth token (needs write permission)").env("METRO_DA_TOKEN"))
     .option("--home <dir>", "where progress is kept (data/relayer); the same home after a restart resumes", ".metro/relayer")
@@ -69,7 +71,7 @@ export function relayerCommand(): Command {
       const logger = cliLogger("relayer", o.logLevel);
       const { genesis } = loadGenesis(o.genesis);
       const relayer = await startRelayer({
-        source: rpcSource({ url: o.sequencerRpc, genesis, logger }),
+        source: rpcSource({ url: o.sequencerRpc, genesis, logger, stallTimeoutMs: o.sequencerStallTimeout }),
         da: { url: o.daUrl, token: o.daToken },
         home: o.home,
         logger,

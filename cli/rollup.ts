@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { initRollupHome } from "../lazy-rollup-node/config.ts";
 import { DEFAULT_API_LISTEN, startRollupService } from "../lazy-rollup-node/service.ts";
 import { DEFAULT_MAX_SOFT_AHEAD_BLOCKS } from "../lazy-rollup-node/node.ts";
+import { DEFAULT_STALL_TIMEOUT_MS } from "../sequencer/relayer/rpc-source.ts";
 import { cliLogger, untilSignal } from "./logger.ts";
 import { integer } from "./options.ts";
 
@@ -45,6 +46,7 @@ interface StartOptions {
   allowPeer: string[];
   trustedSigner: Uint8Array[];
   maxSoftAhead: number;
+  sequencerStallTimeout: number;
   daStartHeight: number;
   daPollInterval: number;
   logLevel?: string;
@@ -87,6 +89,7 @@ export function rollupCommand(): Command {
     .option("--allow-peer <peer id>", "a full node allowed to connect whose address is not known here (repeatable)", repeat, [])
     .option("--trusted-signer <pubkey hex>", "header signer whose headers are compared with this node's (repeatable)", signerKey, [])
     .option("--max-soft-ahead <blocks>", "pause soft execution this many blocks ahead of firm", integer(1), DEFAULT_MAX_SOFT_AHEAD_BLOCKS)
+    .option("--sequencer-stall-timeout <ms>", "leave a sequencer endpoint that sends no block for this long", integer(100), DEFAULT_STALL_TIMEOUT_MS)
     .option("--da-start-height <n>", "first DA height to read on a fresh node", integer(1), 1)
     .option("--da-poll-interval <ms>", "how often to ask the DA node for its head besides the header subscription", integer(50), 2_000)
     .option("--log-level <level>", "trace, debug, info, warn or error")
@@ -101,6 +104,7 @@ export function rollupCommand(): Command {
         api: o.api,
         p2p: gossip ? { listen: o.p2pListen.length > 0 ? o.p2pListen : undefined, peers: o.peer, allowPeers: o.allowPeer, trustedSigners: o.trustedSigner } : undefined,
         maxSoftAheadBlocks: o.maxSoftAhead,
+        sequencerStallTimeoutMs: o.sequencerStallTimeout,
         daStartHeight: o.daStartHeight,
         daPollIntervalMs: o.daPollInterval,
         logger,

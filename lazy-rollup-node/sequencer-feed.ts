@@ -3,14 +3,15 @@
 // before it is handed out. The commit must carry +2/3 of the voting power of the validator set of the
 // block's height for exactly this block, the header must name that set, and the block's transactions
 // must give its data_hash and rollup roots. The header is then followed: when it hands over to another
-// set, that set is fetched and stored before the block is handed out. An endpoint that fails, or
-// sends a block that does not check out, is left for the next one in the list; after a whole round of
-// failures the feed waits (backoff).
+// set, that set is fetched and stored before the block is handed out. An endpoint that fails, sends a
+// block that does not check out, or sends nothing for the stall timeout (a node cut off from its
+// peers), is left for the next one in the list; after a whole round of failures the feed waits
+// (backoff).
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { toHexUpper } from "../cometbft/hash.ts";
 import type { Genesis } from "../sequencer/genesis.ts";
-import { rpcUrls, streamFrom, verifyStreamedBlock } from "../sequencer/relayer/rpc-source.ts";
+import { DEFAULT_STALL_TIMEOUT_MS, rpcUrls, streamFrom, StreamStalledError, verifyStreamedBlock } from "../sequencer/relayer/rpc-source.ts";
 import type { StreamedBlockJson } from "../sequencer/rpc/block-stream.ts";
 import { SourceBlockError, type SourceBlock } from "../sequencer/relayer/source.ts";
 import { backoffDelay, type Backoff } from "../sequencer/relayer/submitter.ts";
@@ -29,6 +30,8 @@ export interface SequencerFeedOptions {
   metrics: RollupMetrics;
   /** Wait between rounds in which every endpoint failed. */
   retry?: Backoff;
+  /** Drop an endpoint's stream after waiting this long for its next block. Default DEFAULT_STALL_TIMEOUT_MS. */
+  stallTimeoutMs?: number;
 }
 
 export type SequencerFeed = (fromHeight: number, signal: AbortSignal) => AsyncGenerator<SourceBlock>;
@@ -58,6 +61,7 @@ export function sequencerFeed(o: SequencerFeedOptions): SequencerFeed {
   if (o.endpoints.length === 0) throw new Error("at least one sequencer RPC endpoint is needed");
   const endpoints = o.endpoints.map((url) => ({ url, wsUrl: rpcUrls(url).wsUrl }));
   const retry = o.retry ?? { baseDelayMs: 250, maxDelayMs: 10_000 };
+  const stallTimeoutMs = o.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
   // Shared by every stream this feed opens: a restart (the node's head moved) keeps the working endpoint.
   let current = 0;
 
@@ -68,7 +72,7 @@ export function sequencerFeed(o: SequencerFeedOptions): SequencerFeed {
     while (!signal.aborted) {
       const endpoint = endpoints[current];
       try {
-        for await (const json of streamFrom(endpoint.wsUrl, next, signal)) {
+        for await (const json of streamFrom(endpoint.wsUrl, next, signal, stallTimeoutMs)) {
           const height = Number(json.height);
           if (height < next) continue;
           if (height > next) throw new SourceBlockError(`the block stream skipped from ${next} to ${height}`, "header");
@@ -86,6 +90,7 @@ export function sequencerFeed(o: SequencerFeedOptions): SequencerFeed {
           o.metrics.sourceRejected.inc({ reason: error.fault });
           o.logger.error({ endpoint: endpoint.url, height: next, fault: error.fault, err: error.message }, "sequencer endpoint sent a block that does not verify; refused, trying the next endpoint");
         } else {
+          if (error instanceof StreamStalledError) o.metrics.sourceStalls.inc();
           o.logger.warn({ endpoint: endpoint.url, height: next, err: (error as Error).message }, "sequencer block stream failed; trying the next endpoint");
         }
         current = (current + 1) % endpoints.length;

@@ -28,6 +28,8 @@ export interface RollupServiceOptions {
   /** Header gossip; none when omitted. */
   p2p?: Omit<HeaderGossipOptions, "node" | "privateKey" | "registry" | "logger">;
   maxSoftAheadBlocks?: number;
+  /** Leave a sequencer endpoint that sends no block for this long. Default 15 s. */
+  sequencerStallTimeoutMs?: number;
   /** The first DA height to read on a fresh node. Default 1. */
   daStartHeight?: number;
   daPollIntervalMs?: number;
@@ -98,7 +100,7 @@ export async function startRollupService(o: RollupServiceOptions): Promise<Rollu
         }),
       );
     const started = node;
-    run("soft follower", followSoft({ node: started, feed: sequencerFeed({ endpoints: o.sequencerRpc, genesis: sequencerGenesis, validatorSets: started.validatorSets, logger, metrics }), logger, metrics }, stop.signal));
+    run("soft follower", followSoft({ node: started, feed: sequencerFeed({ endpoints: o.sequencerRpc, genesis: sequencerGenesis, validatorSets: started.validatorSets, logger, metrics, stallTimeoutMs: o.sequencerStallTimeoutMs }), logger, metrics }, stop.signal));
     run(
       "firm follower",
       followFirm(

@@ -142,7 +142,7 @@ export class SequencerNode {
         blockTimeMs: this.config.blockTimeMs,
         timeouts: this.config.consensus,
         registry: this.metrics.registry,
-        logger: this.logger.child({ module: "consensus" }),
+        logger: this.logger,
         onCommit: (head, executed, commit) => this.#committed({ head, executed, commit }),
         admit: async (tx) => void (await this.checkTx(tx, { fromPeer: true })),
       });

@@ -51,13 +51,15 @@ export interface Committee {
 }
 
 export async function startCommittee(o: CommitteeOptions): Promise<Committee> {
+  // Each part names its module once, on the node's logger: pino repeats a key bound twice.
+  const log = o.logger.child({ module: "consensus" });
   const network = createValidatorNetwork({
     privateKey: loadOrCreateNodeKey(o.nodeKeyPath),
     listen: o.p2p.listen,
     persistentPeers: o.p2p.persistentPeers,
     allowlist: o.p2p.allowlist,
     registry: o.registry,
-    logger: o.logger.child({ module: "p2p" }),
+    logger: o.logger,
   });
   const walStorage = fileWalStorage(o.walPath);
   let sync: (fromHeight: bigint) => void = () => {};
@@ -73,8 +75,8 @@ export async function startCommittee(o: CommitteeOptions): Promise<Committee> {
     },
     timeouts: { ...o.timeouts, commitMs: o.blockTimeMs },
     onBehind: (height) => sync(height),
-    onEvidence: (evidence) => o.logger.warn({ evidence }, "a validator double-signed"),
-    onError: (error) => o.logger.error({ err: error }, "consensus error"),
+    onEvidence: (evidence) => log.warn({ evidence }, "a validator double-signed"),
+    onError: (error) => log.error({ err: error }, "consensus error"),
   });
   sync = blockSyncer(network, engine, o.app.store, o.logger.child({ module: "blocksync" }));
   const gossip = new TxGossip({
@@ -82,7 +84,7 @@ export async function startCommittee(o: CommitteeOptions): Promise<Committee> {
       try {
         network.broadcast(TOPIC_MEMPOOL, batch);
       } catch (error) {
-        o.logger.error({ err: error, bytes: batch.length }, "could not gossip transactions");
+        log.error({ err: error, bytes: batch.length }, "could not gossip transactions");
       }
     },
     maxBatchBytes: DEFAULT_GOSSIP_BATCH_BYTES,
@@ -96,7 +98,7 @@ export async function startCommittee(o: CommitteeOptions): Promise<Committee> {
   let admitting = false;
   const admitReceived = async () => {
     while (received.length > 0) {
-      for (const tx of received.shift()!) await o.admit(tx).catch((error) => o.logger.debug({ err: error }, "gossiped transaction not admitted"));
+      for (const tx of received.shift()!) await o.admit(tx).catch((error) => log.debug({ err: error }, "gossiped transaction not admitted"));
       await new Promise((resolve) => setImmediate(resolve));
     }
     admitting = false;
@@ -105,7 +107,7 @@ export async function startCommittee(o: CommitteeOptions): Promise<Committee> {
     try {
       received.push(decodeTxBatch(batch, o.app.genesis.params.maxTxBytes));
     } catch (error) {
-      o.logger.warn({ err: error, peer: from }, "malformed transaction batch");
+      log.warn({ err: error, peer: from }, "malformed transaction batch");
       return;
     }
     if (!admitting) {
@@ -116,7 +118,7 @@ export async function startCommittee(o: CommitteeOptions): Promise<Committee> {
   await serveBlockSync(network, o.app.store);
   await network.start();
   await engine.start();
-  o.logger.info({ peerId: network.peerId, addresses: network.addresses, peers: o.p2p.persistentPeers.length }, "validator network started");
+  log.info({ peerId: network.peerId, addresses: network.addresses, peers: o.p2p.persistentPeers.length }, "validator network started");
   return {
     network,
     engine,

@@ -30,7 +30,12 @@ export interface RpcSourceOptions {
   /** How often to ask the node for its head (for lag). */
   statusPollMs?: number;
   reconnect?: Backoff;
+  /** Reconnect after waiting this long for the next block. Default DEFAULT_STALL_TIMEOUT_MS. */
+  stallTimeoutMs?: number;
 }
+
+/** The sequencer makes a block every second or so, empty or not: 15 s without one is a stuck stream. */
+export const DEFAULT_STALL_TIMEOUT_MS = 15_000;
 
 const QUEUE_HIGH = 32;
 const QUEUE_LOW = 8;
@@ -72,11 +77,19 @@ export function verifyStreamedBlock(json: StreamedBlockJson, genesis: Pick<Genes
   return sourceBlock(block, blockId, commit, genesis.params);
 }
 
+/** The stream gave no block for `stallTimeoutMs` while its reader waited for one. */
+export class StreamStalledError extends Error {
+  override name = "StreamStalledError";
+}
+
 /**
  * The raw block stream from one connection, from `fromHeight` until it fails or `signal` aborts.
  * Unverified: pass each block to verifyStreamedBlock (the rollup node's failover feed uses this too).
+ * With `stallTimeoutMs`, waiting that long for the next block (the reader's own pauses do not count)
+ * ends the stream with StreamStalledError: a node cut off from its peers keeps its socket open and
+ * sends nothing, and only a deadline tells it from a quiet one.
  */
-export async function* streamFrom(wsUrl: string, fromHeight: number, signal: AbortSignal): AsyncGenerator<StreamedBlockJson> {
+export async function* streamFrom(wsUrl: string, fromHeight: number, signal: AbortSignal, stallTimeoutMs?: number): AsyncGenerator<StreamedBlockJson> {
   const socket = new WebSocket(wsUrl, { maxPayload: MAX_MESSAGE_BYTES });
   const queue: { id?: unknown; result?: unknown; error?: { message?: string; data?: string } }[] = [];
   let ended: Error | undefined;
@@ -111,11 +124,26 @@ export async function* streamFrom(wsUrl: string, fromHeight: number, signal: Abo
   try {
     await once(socket, "open", { signal });
     socket.send(JSON.stringify({ jsonrpc: "2.0", id: STREAM_REQUEST_ID, method: "metro_subscribe_blocks", params: { from_height: String(fromHeight) } }));
+    // Set when the reader starts waiting for a block; other messages do not move it.
+    let deadline: number | undefined;
+    let next = fromHeight;
     for (;;) {
       while (queue.length === 0) {
         if (signal.aborted) return;
         if (ended) throw ended;
-        await new Promise<void>((resolve) => (wake = resolve));
+        if (stallTimeoutMs === undefined) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          continue;
+        }
+        deadline ??= Date.now() + stallTimeoutMs;
+        const left = deadline - Date.now();
+        if (left <= 0) throw new StreamStalledError(`no block for ${stallTimeoutMs} ms from ${wsUrl} while waiting for height ${next}`);
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          timer = setTimeout(resolve, left);
+        });
+        clearTimeout(timer);
       }
       const message = queue.shift()!;
       if (queue.length <= QUEUE_LOW && socket.isPaused) socket.resume();
@@ -123,7 +151,11 @@ export async function* streamFrom(wsUrl: string, fromHeight: number, signal: Abo
       if (message.error) throw new Error(`block stream: ${message.error.data ?? message.error.message}`);
       const result = message.result as Partial<StreamedBlockJson> | undefined;
       // The first answer ({}) confirms the subscription; blocks follow under the same id.
-      if (result?.height !== undefined) yield result as StreamedBlockJson;
+      if (result?.height !== undefined) {
+        deadline = undefined;
+        next = Number(result.height) + 1;
+        yield result as StreamedBlockJson;
+      }
     }
   } finally {
     signal.removeEventListener("abort", onAbort);
@@ -168,7 +200,7 @@ export function rpcSource(o: RpcSourceOptions): BlockSource {
     let failures = 0;
     while (!stop.aborted) {
       try {
-        for await (const json of streamFrom(wsUrl, next, stop)) {
+        for await (const json of streamFrom(wsUrl, next, stop, o.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS)) {
           const height = Number(json.height);
           if (height < next) continue;
           if (height > next) throw new Error(`the block stream skipped from ${next} to ${height}`);
