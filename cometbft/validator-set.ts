@@ -1,7 +1,7 @@
 // CometBFT validators: addresses, the validator set hash headers commit to, and their JSON.
 import { SimpleValidator } from "cosmjs-types/tendermint/types/validator";
 import { merkleRoot } from "../celestia/merkle.ts";
-import { sha256, toBase64, toHexUpper } from "./hash.ts";
+import { fromBase64, sha256, toBase64, toHexUpper } from "./hash.ts";
 
 export interface Validator {
   /** ed25519 public key, 32 bytes. */
@@ -32,4 +32,14 @@ export function validatorJson(v: Validator, proposerPriority = 0n): ValidatorJso
     voting_power: String(v.votingPower),
     proposer_priority: String(proposerPriority),
   };
+}
+
+/** Throws unless `json` is an ed25519 validator as validatorJson writes it (the address must be its key's). */
+export function validatorFromJson(json: ValidatorJson): Validator {
+  if (json?.pub_key?.type !== "tendermint/PubKeyEd25519") throw new Error(`validator key type ${JSON.stringify(json?.pub_key?.type)}, expected tendermint/PubKeyEd25519`);
+  const pubKey = fromBase64(json.pub_key.value);
+  if (pubKey.length !== 32) throw new Error(`ed25519 validator key of ${pubKey.length} bytes`);
+  if (!/^[0-9]+$/.test(json.voting_power)) throw new Error(`voting power ${JSON.stringify(json.voting_power)} is not a non-negative integer`);
+  if (json.address !== undefined && json.address.toUpperCase() !== toHexUpper(validatorAddress(pubKey))) throw new Error(`validator address ${json.address} is not that of its key`);
+  return { pubKey, votingPower: BigInt(json.voting_power) };
 }

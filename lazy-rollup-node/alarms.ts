@@ -11,9 +11,7 @@ export type AlarmKind =
   /** Two blocks at one sequencer height, both committed by the validator set. */
   | "equivocation"
   /** A trusted signer signed a header whose state root differs from this node's. Evidence is kept. */
-  | "header-conflict"
-  /** The sequencer's validator set changes; this node cannot follow that yet and stops the path that saw it. */
-  | "validator-set-change";
+  | "header-conflict";
 
 export interface Alarm {
   id: number;

@@ -1,15 +1,16 @@
 // Atomic bundles across rollups: proof that every member of a bundle landed in one sequencer block.
-// It carries the block's header and commit, so anyone holding the sequencer's validator set can
-// check it without trusting whoever sent it, and for each member rollup that rollup's complete
+// It carries the block's header and commit, so anyone holding the sequencer's validator set of that
+// block's height can check it without trusting whoever sent it, and for each member rollup that rollup's complete
 // entries in the block with the proof of its leaf against the header's rollup_txs_root.
 import type { Commit } from "../cometbft/vote.ts";
-import { validatorSetHash, type Validator } from "../cometbft/validator-set.ts";
+import { validatorSetHash } from "../cometbft/validator-set.ts";
 import { CommitVerificationError, verifyCommit } from "../cometbft/verify-commit.ts";
 import { metro } from "../proto/index.ts";
 import { blockHash, commitFromProto, commitToProto, headerFromProto, headerToProto, type SequencerHeader } from "../sequencer/block/block.ts";
 import { decodeEntry, proveRollupTxs, verifyRollupTxs, type BlockRollupData, type RollupTxsProof } from "../sequencer/block/rollup-data.ts";
 import { plainBytes } from "./plain-bytes.ts";
 import type { BundleRef } from "./state-machine.ts";
+import type { ValidatorSetLookup } from "./validator-sets.ts";
 
 const pb = metro.rollup.v1;
 
@@ -78,12 +79,15 @@ function bundleEntryCount(entries: readonly Uint8Array[], bundle: BundleRef, cha
 
 /**
  * Throws BundleProofError unless the proof shows that every member of `proof.bundle` is in one block
- * of sequencer chain `chainId`, committed by +2/3 of `validators`.
+ * of sequencer chain `chainId`, committed by +2/3 of the validator set of that block's height, as
+ * `validatorSets` gives it (the sets change over heights: node.validatorSets tracks them).
  */
-export function verifyBundleProof(proof: BundleProof, validators: readonly Validator[], chainId: string): void {
+export function verifyBundleProof(proof: BundleProof, chainId: string, validatorSets: ValidatorSetLookup): void {
   const { sequencerHeader: header, commit, bundle, members } = proof;
   if (header.chainId !== chainId) throw new BundleProofError(`the header is of chain ${JSON.stringify(header.chainId)}, not ${JSON.stringify(chainId)}`);
-  if (!sameBytes(header.validatorsHash, validatorSetHash(validators))) throw new BundleProofError("the header's validators_hash is not that of the given validator set");
+  const validators = validatorSets.at(Number(header.height));
+  if (validators === undefined) throw new BundleProofError(`the validator set of sequencer height ${header.height} is not known`);
+  if (!sameBytes(header.validatorsHash, validatorSetHash(validators))) throw new BundleProofError(`the header's validators_hash is not that of the validator set of height ${header.height}`);
   try {
     // The commit signs the block id: the header hash and the part set header, which only the commit carries.
     verifyCommit(chainId, validators, header.height, { hash: blockHash(header), partSetHeader: commit.blockId.partSetHeader }, commit);

@@ -8,24 +8,30 @@
 // than once (a retry, a restart): the first copy read wins, so every node that reads the same DA chain
 // in order picks the same DA location. Two different verified blocks at one height are an
 // equivocation of the validator set, reported to the caller.
+//
+// Each block is verified against the validator set of its height. A block whose set is not known yet
+// (a header before it, not followed yet, may hand over to another set) is held, and verified by
+// verifyHeld once it is; held blocks are verified before any blob read after them, so the first copy
+// still wins.
 import type { Blob } from "../celestia/blob.ts";
 import { namespacesEqual, type Namespace } from "../celestia/namespace.ts";
 import { toHexUpper } from "../cometbft/hash.ts";
 import {
   openBatch,
+  verifySequencerBlock,
   PartCollector,
   readBlobPart,
   RelayerFormatError,
   RelayerVerificationError,
   rollupTxsInBlock,
   verifyRollupTxs,
-  verifySequencerBatch,
   type RollupBlockTxs,
-  type SequencerChain,
+  type SequencerBlockMeta,
   type VerifiedBlock,
   type VerifiedRollupTxs,
 } from "../sequencer/relayer/reader.ts";
 import type { DaLocation } from "./header.ts";
+import type { ValidatorSetLookup } from "./validator-sets.ts";
 
 /** A sequencer block as read back from Celestia, with this rollup's entries in it. */
 export interface FirmBlock {
@@ -37,7 +43,10 @@ export interface FirmBlock {
 }
 
 export interface AssemblerOptions {
-  chain: SequencerChain;
+  /** The sequencer's chain id. */
+  chainId: string;
+  /** The validator set of each sequencer height. */
+  validatorSets: ValidatorSetLookup;
   rollupId: string;
   sequencerNamespace: Namespace;
   rollupNamespace: Namespace;
@@ -48,9 +57,17 @@ export interface AssemblerOptions {
   retentionDaHeights?: number;
 }
 
-export type BlobOutcome =
-  | { accepted: true; verified: VerifiedBlock[]; equivocations: { kept: VerifiedBlock; other: VerifiedBlock }[] }
-  | { accepted: false; reason: "format" | "verification" | "namespace"; error: Error };
+export interface Verified {
+  verified: VerifiedBlock[];
+  equivocations: { kept: VerifiedBlock; other: VerifiedBlock }[];
+}
+
+export type BlobOutcome = ({ accepted: true } & Verified) | { accepted: false; reason: "format" | "verification" | "namespace"; error: Error };
+
+/** Held blocks verified once their set was known; `refused` did not verify. */
+export interface HeldOutcome extends Verified {
+  refused: RelayerVerificationError[];
+}
 
 interface Located<T> {
   value: T;
@@ -72,6 +89,10 @@ export class FirmAssembler {
   /** This rollup's verified entries by block hash: the first read wins. */
   readonly #rollupTxs = new Map<string, Located<VerifiedRollupTxs>>();
   #unmatched: Located<RollupBlockTxs>[] = [];
+  /** Blocks waiting for the validator set of their height, in the order read. */
+  #held: Located<SequencerBlockMeta>[] = [];
+  /** Outcome of held blocks verified since verifyHeld last returned it. */
+  #heldOutcome: HeldOutcome = { verified: [], equivocations: [], refused: [] };
   #forgottenThrough = 0;
 
   constructor(o: AssemblerOptions) {
@@ -81,6 +102,7 @@ export class FirmAssembler {
 
   /** Reads one blob found at `daHeight` in the sequencer's or the rollup's namespace. */
   add(blob: Blob, daHeight: number): BlobOutcome {
+    this.#promoteHeld();
     const isSequencer = namespacesEqual(blob.namespace, this.#o.sequencerNamespace);
     if (!isSequencer && !namespacesEqual(blob.namespace, this.#o.rollupNamespace)) {
       return { accepted: false, reason: "namespace", error: new Error("a blob from a namespace that was not asked for") };
@@ -98,7 +120,7 @@ export class FirmAssembler {
       this.#partsFirstDa.delete(key);
       const batch = openBatch(parts);
       const da: DaLocation = { height: BigInt(daHeight), commitment: blob.commitment };
-      if (batch.kind === "sequencer") return { accepted: true, ...this.#addBlocks(verifySequencerBatch(batch.blocks, this.#o.chain), da, firstDaHeight) };
+      if (batch.kind === "sequencer") return { accepted: true, ...this.#addSequencerBatch(batch.blocks, da, firstDaHeight) };
       const ours = batch.records.filter((r) => r.secondaryChainId === this.#o.rollupId);
       // Checked before anything is kept, so a batch with one bad record is refused whole.
       const checked = ours.map((record) => ({ record, block: this.#byHash.get(toHexUpper(record.blockHash)) })).map(({ record, block }) => (block ? verifyRollupTxs(record, block) : record));
@@ -112,6 +134,17 @@ export class FirmAssembler {
       if (error instanceof RelayerVerificationError) return { accepted: false, reason: "verification", error };
       throw error;
     }
+  }
+
+  /**
+   * Verifies the held blocks whose validator set is now known; returns them, and those verified so
+   * since the last call. Call it after the sets may have moved (a header was followed) and after add.
+   */
+  verifyHeld(): HeldOutcome {
+    this.#promoteHeld();
+    const outcome = this.#heldOutcome;
+    this.#heldOutcome = { verified: [], equivocations: [], refused: [] };
+    return outcome;
   }
 
   /** The firm block at sequencer `height`, once its header and (when it has any) this rollup's entries are read. */
@@ -142,6 +175,7 @@ export class FirmAssembler {
     const oldest = daHeight - this.#retention;
     for (const [key, first] of this.#partsFirstDa) if (first < oldest) this.#partsFirstDa.delete(key);
     this.#unmatched = this.#unmatched.filter((u) => u.firstDaHeight >= oldest);
+    this.#held = this.#held.filter((h) => h.firstDaHeight >= oldest);
   }
 
   /**
@@ -153,11 +187,50 @@ export class FirmAssembler {
     for (const located of this.#blocks.values()) first = Math.min(first, located.firstDaHeight);
     for (const located of this.#rollupTxs.values()) first = Math.min(first, located.firstDaHeight);
     for (const located of this.#unmatched) first = Math.min(first, located.firstDaHeight);
+    for (const located of this.#held) first = Math.min(first, located.firstDaHeight);
     for (const height of this.#partsFirstDa.values()) first = Math.min(first, height);
     return first - 1;
   }
 
-  #addBlocks(blocks: VerifiedBlock[], da: DaLocation, firstDaHeight: number): Omit<Extract<BlobOutcome, { accepted: true }>, "accepted"> {
+  /** Verifies the blocks whose set is known (one that does not verify refuses the whole batch) and holds the others. */
+  #addSequencerBatch(blocks: readonly SequencerBlockMeta[], da: DaLocation, firstDaHeight: number): Verified {
+    const verified: VerifiedBlock[] = [];
+    const held: SequencerBlockMeta[] = [];
+    for (const meta of blocks) {
+      const block = this.#verify(meta);
+      if (block === undefined) held.push(meta);
+      else verified.push(block);
+    }
+    for (const meta of held) this.#held.push({ value: meta, da, firstDaHeight });
+    return this.#addBlocks(verified, da, firstDaHeight);
+  }
+
+  /** The verified block, or undefined while the set of its height is not known. */
+  #verify(meta: SequencerBlockMeta): VerifiedBlock | undefined {
+    const validators = this.#o.validatorSets.at(Number(meta.header.height));
+    return validators === undefined ? undefined : verifySequencerBlock(meta, { chainId: this.#o.chainId, validators });
+  }
+
+  #promoteHeld(): void {
+    const outcome = this.#heldOutcome;
+    this.#held = this.#held.filter((held) => {
+      let block;
+      try {
+        block = this.#verify(held.value);
+      } catch (error) {
+        if (!(error instanceof RelayerVerificationError)) throw error;
+        outcome.refused.push(error);
+        return false;
+      }
+      if (block === undefined) return true;
+      const added = this.#addBlocks([block], held.da, held.firstDaHeight);
+      outcome.verified.push(...added.verified);
+      outcome.equivocations.push(...added.equivocations);
+      return false;
+    });
+  }
+
+  #addBlocks(blocks: VerifiedBlock[], da: DaLocation, firstDaHeight: number): Verified {
     const equivocations: { kept: VerifiedBlock; other: VerifiedBlock }[] = [];
     for (const block of blocks) {
       if (block.height <= this.#forgottenThrough) continue;

@@ -2,28 +2,28 @@
 // follows new heights as header.Subscribe announces them, polling the DA node's head as well in case
 // the subscription is down. At each height it fetches the sequencer's and the rollup's namespaces in
 // one blob.GetAll, hands the blobs to the assembler, and applies every block that is complete, in
-// sequencer height order. The cursor moves only past heights whose data has all been applied. A
-// block whose header hands over to another validator set is not applied: validator set changes are
-// not implemented, so confirmation stops there with an alarm.
+// sequencer height order. The cursor moves only past heights whose data has all been applied. Each
+// block's header is followed before the block is applied (the next height's validator set fetched and
+// stored when it hands over to another), which lets the assembler verify the blocks it held for that.
+// A header that names another next set than the one already followed is an equivocation of the
+// validator set: confirmation stops there with an alarm.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { DaClient } from "../celestia/da-client.ts";
 import { namespaceFromSecondaryChainId, type Namespace } from "../celestia/namespace.ts";
 import { toHexUpper } from "../cometbft/hash.ts";
-import { validatorSetHash } from "../cometbft/validator-set.ts";
-import type { SequencerChain } from "../sequencer/relayer/reader.ts";
 import type { RollupTxsProof } from "../sequencer/block/rollup-data.ts";
 import { backoffDelay, type Backoff } from "../sequencer/relayer/submitter.ts";
-import { FirmAssembler, type FirmBlock } from "./firm-assembler.ts";
+import { FirmAssembler, type FirmBlock, type HeldOutcome } from "./firm-assembler.ts";
 import type { RollupMetrics } from "./metrics.ts";
 import type { RollupNode } from "./node.ts";
-import { ValidatorSetChangeError } from "./sequencer-feed.ts";
+import { ValidatorSetConflictError } from "./validator-sets.ts";
 
 export interface FirmFollowerOptions {
   da: DaClient;
   node: RollupNode<any>;
-  /** The sequencer chain (id and validator set) the batches are verified against. */
-  chain: SequencerChain;
+  /** The sequencer's chain id; its validator sets are the node's (node.validatorSets). */
+  sequencerChainId: string;
   /** The first DA height to read when the node has read none yet. Default 1. */
   startDaHeight?: number;
   /** How often to ask the DA node for its head besides the subscription. Default 2 s. */
@@ -87,40 +87,53 @@ function watchDaHead(da: DaClient, logger: Logger, signal: AbortSignal): { wait(
 export async function followFirm(o: FirmFollowerOptions, signal: AbortSignal): Promise<void> {
   const { node, da, logger, metrics } = o;
   const rollupId = node.chain.chainId;
-  const sequencerNamespace: Namespace = namespaceFromSecondaryChainId(o.chain.chainId);
+  const sequencerNamespace: Namespace = namespaceFromSecondaryChainId(o.sequencerChainId);
   const rollupNamespace: Namespace = namespaceFromSecondaryChainId(rollupId);
-  const assembler = new FirmAssembler({ chain: o.chain, rollupId, sequencerNamespace, rollupNamespace });
-  const trustedHash = validatorSetHash(o.chain.validators);
+  const assembler = new FirmAssembler({ chainId: o.sequencerChainId, validatorSets: node.validatorSets, rollupId, sequencerNamespace, rollupNamespace });
   const retry = o.retry ?? { baseDelayMs: 500, maxDelayMs: 10_000 };
   const pollIntervalMs = o.pollIntervalMs ?? 2_000;
   const head = watchDaHead(da, logger, signal);
   assembler.forget(node.nextFirmSequencerHeight - 1);
 
+  /** Equivocations raised, blocks at heights already confirmed compared with the firm ones. */
+  const check = async (outcome: Omit<HeldOutcome, "refused">, daHeight: number) => {
+    for (const { kept, other } of outcome.equivocations) {
+      await node.raiseAlarm("equivocation", `two committed sequencer blocks at height ${kept.height} on Celestia: ${toHexUpper(kept.hash)} (read first, kept) and ${toHexUpper(other.hash)}`, {
+        sequencerHeight: kept.height,
+        keptBlockHash: toHexUpper(kept.hash),
+        otherBlockHash: toHexUpper(other.hash),
+        daHeight,
+      });
+    }
+    // A block at a height already confirmed is either the same block again or an equivocation.
+    for (const block of outcome.verified) if (block.height < node.nextFirmSequencerHeight) await node.checkFirmBlock(block);
+  };
+  const checkHeld = async (daHeight: number) => {
+    const outcome = assembler.verifyHeld();
+    for (const error of outcome.refused) {
+      metrics.daRejected.inc({ reason: "verification" });
+      logger.warn({ daHeight, err: error.message }, "refused a sequencer block read from the DA layer");
+    }
+    await check(outcome, daHeight);
+  };
+
   const readHeight = async (daHeight: number) => {
     const blobs = await da.getAll(daHeight, [sequencerNamespace, rollupNamespace], { signal });
     for (const blob of blobs) {
       const outcome = assembler.add(blob, daHeight);
+      await checkHeld(daHeight);
       if (!outcome.accepted) {
         metrics.daRejected.inc({ reason: outcome.reason });
         logger.warn({ daHeight, commitment: toHexUpper(blob.commitment), reason: outcome.reason, err: outcome.error.message }, "refused a blob from the DA layer");
         continue;
       }
-      for (const { kept, other } of outcome.equivocations) {
-        await node.raiseAlarm("equivocation", `two committed sequencer blocks at height ${kept.height} on Celestia: ${toHexUpper(kept.hash)} (read first, kept) and ${toHexUpper(other.hash)}`, {
-          sequencerHeight: kept.height,
-          keptBlockHash: toHexUpper(kept.hash),
-          otherBlockHash: toHexUpper(other.hash),
-          daHeight,
-        });
-      }
-      // A block at a height already confirmed is either the same block again or an equivocation.
-      for (const block of outcome.verified) if (block.height < node.nextFirmSequencerHeight) await node.checkFirmBlock(block);
+      await check(outcome, daHeight);
     }
     for (let firm = assembler.ready(node.nextFirmSequencerHeight); firm !== undefined; firm = assembler.ready(node.nextFirmSequencerHeight)) {
-      const { header } = firm.block;
-      if (Buffer.compare(header.nextValidatorsHash, trustedHash) !== 0) throw new ValidatorSetChangeError(firm.block.height, header.nextValidatorsHash);
+      await node.validatorSets.follow(firm.block.header, signal);
       await node.applyFirm(firm, o.bundleMembers ? await o.bundleMembers(firm) : []);
       assembler.forget(firm.block.height);
+      await checkHeld(daHeight);
     }
     assembler.expire(daHeight);
     await node.saveDaCursor(assembler.resumeDaHeight(daHeight));
@@ -136,8 +149,8 @@ export async function followFirm(o: FirmFollowerOptions, signal: AbortSignal): P
       await head.wait(daHead, pollIntervalMs);
     } catch (error) {
       if (signal.aborted) return;
-      if (error instanceof ValidatorSetChangeError) {
-        await node.raiseAlarm("validator-set-change", `firm confirmation stopped: ${error.message}`, { sequencerHeight: error.height, nextValidatorsHash: toHexUpper(error.nextValidatorsHash) });
+      if (error instanceof ValidatorSetConflictError) {
+        await node.raiseAlarm("equivocation", `firm confirmation stopped: ${error.message}`, { sequencerHeight: node.nextFirmSequencerHeight });
         return;
       }
       metrics.daErrors.inc();

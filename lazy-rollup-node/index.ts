@@ -10,6 +10,7 @@ export { decodeSignedHeader, encodeSignedHeader, signHeader, verifySignedHeader,
 export { compareHeaders, type HeaderComparison, type HeaderEvidence } from "./header-compare.ts";
 export { HeaderStore } from "./header-store.ts";
 export { BundleProofError, decodeBundleProof, encodeBundleProof, proveBundle, verifyBundleProof, type BundleProof, type CommittedSequencerBlock } from "./bundle-proof.ts";
+export { ValidatorSetHistory, type ValidatorSetChange, type ValidatorSetLookup } from "./validator-sets.ts";
 export type { SigningKey } from "./secp256k1-key.ts";
 export { tokenRollup, type TokenConfig } from "./token/machine.ts";
 export type { TokenGenesis } from "./token/genesis.ts";

@@ -17,6 +17,7 @@ export function rollupMetrics() {
     blocks: new Counter({ name: "metro_rollup_blocks_executed_total", help: "Rollup blocks executed, by the data they came from (soft: sequencer stream, firm: Celestia)", labelNames: ["path"], ...opts }),
     txs: new Counter({ name: "metro_rollup_txs_total", help: "Rollup transactions executed, by result", labelNames: ["result"], ...opts }),
     sourceRejected: new Counter({ name: "metro_rollup_sequencer_blocks_rejected_total", help: "Sequencer blocks refused from an RPC endpoint, by reason", labelNames: ["reason"], ...opts }),
+    validatorSetsRejected: new Counter({ name: "metro_rollup_validator_sets_rejected_total", help: "Validator sets refused from a sequencer RPC endpoint: not the set the committed header names", ...opts }),
     sourceStalls: new Counter({ name: "metro_rollup_sequencer_stalls_total", help: "Sequencer block streams dropped for sending no block within the stall timeout", ...opts }),
     sourceFailovers: new Counter({ name: "metro_rollup_sequencer_failovers_total", help: "Switches to the next sequencer RPC endpoint", ...opts }),
     daRejected: new Counter({ name: "metro_rollup_da_blobs_rejected_total", help: "Blobs refused from the DA layer, by reason", labelNames: ["reason"], ...opts }),

@@ -6,7 +6,7 @@
 // On disk (one LevelDB): the rollup store and its headers under `rollup`, the node's own records
 // under `node` (tx results and bundle proofs, written in each block's commit batch; firm records,
 // written with the block when it is executed from firm data or on their own when they confirm a soft
-// block; the DA cursor; alarms). The soft cursor is the store's head and the firm cursor its latest
+// block; the DA cursor; alarms; the sequencer validator set changes followed). The soft cursor is the store's head and the firm cursor its latest
 // firm record, so both are on disk exactly when the blocks are.
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
@@ -32,7 +32,9 @@ import type { RollupMetrics } from "./metrics.ts";
 import { RollupStore, type BlockRecord, type RollupChain, type RollupStoreOptions } from "./rollup-store.ts";
 import { publicKeyOf, type SigningKey } from "./secp256k1-key.ts";
 import type { BundleRef, StateMachine } from "./state-machine.ts";
+import { SequencerValidatorSets } from "./sequencer-validator-sets.ts";
 import { TxIndex } from "./tx-index.ts";
+import type { FetchValidatorSet } from "./validator-set-rpc.ts";
 
 export interface RollupNodeOptions<G> {
   /** The node's LevelDB (a Level database or a sublevel). */
@@ -41,8 +43,10 @@ export interface RollupNodeOptions<G> {
   chain: RollupChain;
   /** Committed as height 0 when the store is empty. */
   genesis: G;
-  /** The sequencer chain whose blocks are followed (its id and validator set). */
+  /** The sequencer chain whose blocks are followed: its id, and the genesis validator set the sets are followed from. */
   sequencer: Pick<SequencerGenesis, "chainId" | "validators">;
+  /** Where validator sets that committed headers hand over to are fetched from (the sequencer RPC). */
+  fetchValidatorSet?: FetchValidatorSet;
   /** secp256k1 key the node signs its headers with. */
   headerKey: SigningKey;
   /** Soft execution waits while it is this many blocks ahead of firm. Default 300. */
@@ -83,6 +87,8 @@ export class RollupNode<G = unknown> {
   readonly bundles: BundleIndex;
   readonly firm: FirmStore;
   readonly alarms: AlarmStore;
+  /** The sequencer's validator set at each height: every sequencer commit is verified against its height's set. */
+  readonly validatorSets: SequencerValidatorSets;
   readonly headerSigner: Uint8Array;
   readonly maxSoftAheadBlocks: bigint;
   readonly metrics: RollupMetrics;
@@ -92,13 +98,14 @@ export class RollupNode<G = unknown> {
   #lane: Promise<unknown> = Promise.resolve();
   #prunedAt = 0n;
 
-  private constructor(o: RollupNodeOptions<G>, stores: { store: RollupStore; headers: HeaderStore; firm: FirmStore; alarms: AlarmStore }) {
+  private constructor(o: RollupNodeOptions<G>, stores: { store: RollupStore; headers: HeaderStore; firm: FirmStore; alarms: AlarmStore; validatorSets: SequencerValidatorSets }) {
     this.#o = o;
     this.chain = o.chain;
     this.store = stores.store;
     this.headers = stores.headers;
     this.firm = stores.firm;
     this.alarms = stores.alarms;
+    this.validatorSets = stores.validatorSets;
     const records = o.db.sublevel("node") as unknown as Db;
     this.txs = new TxIndex(records);
     this.bundles = new BundleIndex(records);
@@ -119,7 +126,9 @@ export class RollupNode<G = unknown> {
     if (chain.chainId !== o.chain.chainId || chain.sequencerStartHeight !== o.chain.sequencerStartHeight) {
       throw new Error(`the store holds ${chain.chainId} from sequencer height ${chain.sequencerStartHeight}, not ${o.chain.chainId} from ${o.chain.sequencerStartHeight}`);
     }
-    const node = new RollupNode(o, { store, headers: await HeaderStore.open(state), firm: await FirmStore.open(records), alarms: await AlarmStore.open(records) });
+    // Every executed block's header was followed before it was executed, so the set after the head is known.
+    const validatorSets = await SequencerValidatorSets.open({ db: records, genesis: o.sequencer.validators, knownThrough: Number(chain.sequencerStartHeight + store.head!.height), fetch: o.fetchValidatorSet });
+    const node = new RollupNode(o, { store, headers: await HeaderStore.open(state), firm: await FirmStore.open(records), alarms: await AlarmStore.open(records), validatorSets });
     await node.#serial(() => node.#deriveHeaders());
     node.#updateGauges();
     return node;

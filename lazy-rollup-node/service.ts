@@ -14,6 +14,7 @@ import { rollupMetrics } from "./metrics.ts";
 import { RollupNode } from "./node.ts";
 import { sequencerFeed } from "./sequencer-feed.ts";
 import { followSoft } from "./soft-follower.ts";
+import { validatorSetFetcher } from "./validator-set-rpc.ts";
 import { tokenRollup } from "./token/machine.ts";
 import type { TokenGenesis } from "./token/genesis.ts";
 
@@ -77,6 +78,7 @@ export async function startRollupService(o: RollupServiceOptions): Promise<Rollu
       chain: genesis.chain,
       genesis: genesis.state,
       sequencer: sequencerGenesis,
+      fetchValidatorSet: validatorSetFetcher({ endpoints: o.sequencerRpc, logger, metrics }),
       headerKey: home.headerKey,
       maxSoftAheadBlocks: o.maxSoftAheadBlocks,
       logger,
@@ -91,7 +93,6 @@ export async function startRollupService(o: RollupServiceOptions): Promise<Rollu
       status: () => (gossip ? { p2p: gossip.status() } : {}),
       logger,
     });
-    const chain = { chainId: sequencerGenesis.chainId, validators: sequencerGenesis.validators };
     const run = (name: string, loop: Promise<void>) =>
       running.push(
         loop.catch((error: unknown) => {
@@ -99,11 +100,11 @@ export async function startRollupService(o: RollupServiceOptions): Promise<Rollu
         }),
       );
     const started = node;
-    run("soft follower", followSoft({ node: started, feed: sequencerFeed({ endpoints: o.sequencerRpc, genesis: sequencerGenesis, logger, metrics, stallTimeoutMs: o.sequencerStallTimeoutMs }), logger, metrics }, stop.signal));
+    run("soft follower", followSoft({ node: started, feed: sequencerFeed({ endpoints: o.sequencerRpc, genesis: sequencerGenesis, validatorSets: started.validatorSets, logger, metrics, stallTimeoutMs: o.sequencerStallTimeoutMs }), logger, metrics }, stop.signal));
     run(
       "firm follower",
       followFirm(
-        { da, node: started, chain, startDaHeight: o.daStartHeight, pollIntervalMs: o.daPollIntervalMs, bundleMembers: (firm) => readBundleMembers(da, firm, logger), logger, metrics },
+        { da, node: started, sequencerChainId: sequencerGenesis.chainId, startDaHeight: o.daStartHeight, pollIntervalMs: o.daPollIntervalMs, bundleMembers: (firm) => readBundleMembers(da, firm, logger), logger, metrics },
         stop.signal,
       ),
     );

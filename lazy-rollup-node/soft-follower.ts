@@ -3,10 +3,9 @@
 // moved under it (the firm path executed ahead, or rolled back), and stops while the node is too far
 // ahead of firm, so a paused stream never holds a server's socket.
 import type { Logger } from "pino";
-import { toHexUpper } from "../cometbft/hash.ts";
 import type { RollupMetrics } from "./metrics.ts";
 import type { RollupNode } from "./node.ts";
-import { ValidatorSetChangeError, type SequencerFeed } from "./sequencer-feed.ts";
+import type { SequencerFeed } from "./sequencer-feed.ts";
 
 export interface SoftFollowerOptions {
   node: RollupNode<any>;
@@ -15,7 +14,7 @@ export interface SoftFollowerOptions {
   metrics: RollupMetrics;
 }
 
-/** Runs until `signal` aborts, or the sequencer's validator set changes (an alarm is raised). */
+/** Runs until `signal` aborts. */
 export async function followSoft(o: SoftFollowerOptions, signal: AbortSignal): Promise<void> {
   const { node } = o;
   while (!signal.aborted) {
@@ -26,14 +25,8 @@ export async function followSoft(o: SoftFollowerOptions, signal: AbortSignal): P
       continue;
     }
     o.metrics.softPaused.set(0);
-    try {
-      for await (const block of o.feed(node.nextSoftSequencerHeight, signal)) {
-        if (!(await node.executeSoft(block))) break;
-      }
-    } catch (error) {
-      if (!(error instanceof ValidatorSetChangeError)) throw error;
-      await node.raiseAlarm("validator-set-change", `soft execution stopped: ${error.message}`, { sequencerHeight: error.height, nextValidatorsHash: toHexUpper(error.nextValidatorsHash) });
-      return;
+    for await (const block of o.feed(node.nextSoftSequencerHeight, signal)) {
+      if (!(await node.executeSoft(block))) break;
     }
   }
 }

@@ -13,6 +13,7 @@ import type { Logger } from "pino";
 import { WebSocket } from "ws";
 import { fromBase64, toHexUpper } from "../../cometbft/hash.ts";
 import { parseRfc3339, timestampToMs } from "../../cometbft/time.ts";
+import type { Validator } from "../../cometbft/validator-set.ts";
 import { CommitVerificationError, verifyCommit } from "../../cometbft/verify-commit.ts";
 import type { Commit } from "../../cometbft/vote.ts";
 import { blockIdOf, decodeBlock, decodeCommit, type Block } from "../block/block.ts";
@@ -50,8 +51,8 @@ export function rpcUrls(url: string): { wsUrl: string; httpUrl: string } {
   return { wsUrl: `${secure ? "wss" : "ws"}://${base}/websocket`, httpUrl: `${secure ? "https" : "http"}://${base}/` };
 }
 
-/** A streamed block -> a source block, or a SourceBlockError saying why it cannot be trusted. */
-export function verifyStreamedBlock(json: StreamedBlockJson, genesis: Pick<Genesis, "chainId" | "validators" | "params">): SourceBlock {
+/** A streamed block -> a source block, or a SourceBlockError saying why it cannot be trusted. `validators`: the set of the block's height. */
+export function verifyStreamedBlock(json: StreamedBlockJson, genesis: Pick<Genesis, "chainId" | "params"> & { validators: readonly Validator[] }): SourceBlock {
   const height = Number(json.height);
   let encoded: Uint8Array;
   let block: Block;

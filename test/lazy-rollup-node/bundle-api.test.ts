@@ -27,7 +27,7 @@ async function expectProof(env: Env, rollup: RollupService, hash: string, bundle
   expect(response.status).toBe(200);
   expect(response.body).toMatchObject({ bundle_id: bundleId, sequencer_height: tx.sequencer_height, members: [{ secondary_chain_id: "other-rollup", entries: 1 }, { secondary_chain_id: ROLLUP, entries: 1 }] });
   const proof = decodeBundleProof(Buffer.from(response.body.proof, "base64"));
-  expect(() => verifyBundleProof(proof, env.seq.node.genesis.validators, env.seq.node.chainId)).not.toThrow();
+  expect(() => verifyBundleProof(proof, env.seq.node.chainId, rollup.node.validatorSets)).not.toThrow();
   expect((await getJson(`${rollup.api.url}/v1/bundles/${"00".repeat(32)}/proof`)).status).toBe(404);
 }
 

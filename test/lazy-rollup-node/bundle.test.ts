@@ -22,6 +22,7 @@ import {
   type BundleProof,
   type BundleRef,
   type CommittedSequencerBlock,
+  ValidatorSetHistory,
 } from "../../lazy-rollup-node/index.ts";
 import { BundleIndex } from "../../lazy-rollup-node/bundle-index.ts";
 import type { ExtraWrites, StoreBatch } from "../../lazy-rollup-node/rollup-store.ts";
@@ -32,6 +33,7 @@ const SEQUENCER_CHAIN = "metro-test-1";
 const HEIGHT = 12n;
 const keys = [0, 1, 2, 3].map(() => ed25519Generate());
 const validators = keys.map((k) => ({ pubKey: k.publicKey, votingPower: 10n }));
+const others4 = [0, 1, 2, 3].map(() => ({ pubKey: ed25519Generate().publicKey, votingPower: 10n }));
 const alice = testKey(0);
 const data = (text: string) => new TextEncoder().encode(text);
 
@@ -106,7 +108,7 @@ describe("bundle proofs", () => {
   });
   afterEach(() => node.dispose());
 
-  const verify = (proof: BundleProof) => verifyBundleProof(proof, validators, SEQUENCER_CHAIN);
+  const verify = (proof: BundleProof) => verifyBundleProof(proof, SEQUENCER_CHAIN, { at: () => validators });
 
   it("proves every member landed in the block, checkable with the validator set alone, also from its encoding", () => {
     const proof = proveBundle(block, bundle);
@@ -170,9 +172,17 @@ describe("bundle proofs", () => {
 
     it("another sequencer chain or validator set", () => {
       const proof = proveBundle(block, bundle);
-      expect(() => verifyBundleProof(proof, validators, "metro-other")).toThrow(/the header is of chain/);
+      expect(() => verifyBundleProof(proof, "metro-other", { at: () => validators })).toThrow(/the header is of chain/);
       const others = [0, 1, 2, 3].map(() => ({ pubKey: ed25519Generate().publicKey, votingPower: 10n }));
-      expect(() => verifyBundleProof(proof, others, SEQUENCER_CHAIN)).toThrow(/validators_hash/);
+      expect(() => verifyBundleProof(proof, SEQUENCER_CHAIN, { at: () => others })).toThrow(/validators_hash/);
+    });
+
+    it("is checked with the validator set of its block's height, where the sets change", () => {
+      const proof = proveBundle(block, bundle);
+      // The block's set signs from height 12 on: verified. From 13 on: at 12 the other set was still signing.
+      expect(() => verifyBundleProof(proof, SEQUENCER_CHAIN, new ValidatorSetHistory(others4, [{ height: 12, validators }], 12))).not.toThrow();
+      expect(() => verifyBundleProof(proof, SEQUENCER_CHAIN, new ValidatorSetHistory(others4, [{ height: 13, validators }], 13))).toThrow(/validators_hash is not that of the validator set of height 12/);
+      expect(() => verifyBundleProof(proof, SEQUENCER_CHAIN, new ValidatorSetHistory(validators, [], 11))).toThrow(/validator set of sequencer height 12 is not known/);
     });
 
     it("an entry naming the bundle with another member list, even in a validly signed block", () => {

@@ -18,7 +18,7 @@ const ROLLUP_NS = namespaceFromSecondaryChainId(ROLLUP);
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
 function assembler() {
-  return new FirmAssembler({ chain: FIXTURE_CHAIN, rollupId: ROLLUP, sequencerNamespace: SEQ_NS, rollupNamespace: ROLLUP_NS });
+  return new FirmAssembler({ chainId: FIXTURE_CHAIN.chainId, validatorSets: { at: () => FIXTURE_CHAIN.validators }, rollupId: ROLLUP, sequencerNamespace: SEQ_NS, rollupNamespace: ROLLUP_NS });
 }
 
 /** The batch's submissions as DA blobs (only the sequencer's and this rollup's namespaces, as blob.GetAll returns them). */

@@ -11,6 +11,7 @@ import { startRelayer, type Relayer } from "../../sequencer/relayer/relayer.ts";
 import { initRollupHome } from "../../lazy-rollup-node/config.ts";
 import { startRollupService, type RollupServiceOptions, type RollupService } from "../../lazy-rollup-node/service.ts";
 import type { RollupNode, RollupNodeEvents } from "../../lazy-rollup-node/node.ts";
+import type { BlockRecord } from "../../lazy-rollup-node/rollup-store.ts";
 import { signTokenTransfer } from "../../lazy-rollup-node/index.ts";
 import { logger, onStop, startDa, startSequencer, tempDir, type TestSequencer } from "../relayer/harness.ts";
 import { addressOfKey, testKey } from "./harness.ts";
@@ -122,10 +123,28 @@ export function transfer(from: number, to: string, amount: bigint, nonce: bigint
   return { data, hash: sha256(data) };
 }
 
+/** Submits a transfer (from `transfer`), waits for the node to execute it, and returns the rollup block it is in. */
+export async function transferLands(env: Env, node: RollupNode<any>, t: { data: Uint8Array; hash: Uint8Array }): Promise<BlockRecord> {
+  await submit(env, t.data);
+  let height = 0n;
+  await until(node, async () => {
+    const [record] = await node.txs.lookup(t.hash);
+    height = record?.height ?? 0n;
+    return record !== undefined;
+  }, "the transfer to execute");
+  return (await node.store.block(height))!;
+}
+
 /** Submits rollup tx bytes to the sequencer; returns the rollup tx hash in hex. */
 export async function submit(env: Env, data: Uint8Array, chainId = ROLLUP): Promise<string> {
   await env.seq.submit({ secondaryChainId: chainId, data });
   return Buffer.from(sha256(data)).toString("hex").toUpperCase();
+}
+
+/** A counter or gauge from the node's /metrics (0 when absent); `name` may carry labels. */
+export async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(new RegExp(`^${name.replace(/[{}]/g, "\\$&")} (\\d+)`, "m").exec(text)?.[1] ?? 0);
 }
 
 export async function getJson(url: string): Promise<{ status: number; body: any }> {

@@ -10,6 +10,7 @@ import { WebSocketServer } from "ws";
 import { ed25519Sign, type Ed25519Key } from "../../cometbft/ed25519.ts";
 import { fromBase64, toBase64 } from "../../cometbft/hash.ts";
 import { blockIdJson } from "../../cometbft/header.ts";
+import { validatorJson, type Validator } from "../../cometbft/validator-set.ts";
 import { PRECOMMIT, voteSignBytes } from "../../cometbft/vote.ts";
 import { blockIdOf, decodeBlock, decodeCommit, encodeBlock, encodeCommit, txsHash, type Block } from "../../sequencer/block/block.ts";
 import { collectRollupData } from "../../sequencer/block/rollup-data.ts";
@@ -21,8 +22,38 @@ import { onStop } from "../relayer/harness.ts";
 /** Returns the block to send instead of `json`, or `json` itself. */
 export type Tamper = (json: StreamedBlockJson) => StreamedBlockJson;
 
-export async function startTamperingRpc(node: SequencerNode, tamper: Tamper): Promise<{ url: string }> {
-  const server = http.createServer((_req, res) => res.writeHead(404).end());
+export interface TamperingRpcOptions {
+  /** Serve the CometBFT `validators` method over HTTP JSON-RPC with this set per height. */
+  validators?: (height: number) => readonly Validator[];
+  /** Validators per page at most (whatever per_page asks). Default 100. */
+  pageSize?: number;
+  /** False: refuse metro_subscribe_blocks (an endpoint good only for validator sets). */
+  blocks?: boolean;
+}
+
+/** The `validators` method as CometBFT pages it. */
+function validatorsResponse(o: TamperingRpcOptions, params: { height?: string; page?: string; per_page?: string }) {
+  const height = Number(params.height);
+  const all = o.validators!(height);
+  const size = Math.min(Number(params.per_page ?? 30), o.pageSize ?? 100);
+  const page = Number(params.page ?? 1);
+  const validators = all.slice((page - 1) * size, page * size).map((v) => validatorJson(v));
+  return { block_height: String(height), validators, count: String(validators.length), total: String(all.length) };
+}
+
+export async function startTamperingRpc(node: SequencerNode, tamper: Tamper, o: TamperingRpcOptions = {}): Promise<{ url: string; validatorRequests: number[] }> {
+  const validatorRequests: number[] = [];
+  const server = http.createServer((req, res) => {
+    if (req.method !== "POST" || o.validators === undefined) return void res.writeHead(404).end();
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", () => {
+      const request = JSON.parse(body) as { id: number; method: string; params: Record<string, string> };
+      if (request.method !== "validators") return void res.writeHead(404).end();
+      validatorRequests.push(Number(request.params.height));
+      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", id: request.id, result: validatorsResponse(o, request.params) }));
+    });
+  });
   const wss = new WebSocketServer({ server, path: "/websocket" });
   wss.on("connection", (socket) => {
     const closed = new AbortController();
@@ -30,6 +61,7 @@ export async function startTamperingRpc(node: SequencerNode, tamper: Tamper): Pr
     socket.on("message", (data) => {
       const request = JSON.parse(data.toString()) as { id: number; method: string; params: { from_height: string } };
       if (request.method !== "metro_subscribe_blocks") return;
+      if (o.blocks === false) return void socket.send(JSON.stringify({ jsonrpc: "2.0", id: request.id, error: { code: -32601, message: "Method not found" } }));
       socket.send(JSON.stringify({ jsonrpc: "2.0", id: request.id, result: {} }));
       void (async () => {
         for (let height = Number(request.params.from_height); !closed.signal.aborted; height++) {
@@ -53,7 +85,7 @@ export async function startTamperingRpc(node: SequencerNode, tamper: Tamper): Pr
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
-  return { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/websocket` };
+  return { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/websocket`, validatorRequests };
 }
 
 /** The block's sequencer txs carry rollup transactions for `rollupId`. */

@@ -14,8 +14,8 @@ import { MSG_SUBMIT_BUNDLE, MSG_SUBMIT_ROLLUP_TX, type RollupTx, type SequencerM
 import type { SequencerChain } from "../../sequencer/relayer/reader.ts";
 import type { SourceBlock } from "../../sequencer/relayer/source.ts";
 
-const keys = [1, 2, 3, 4].map((i) => ed25519FromSeed(new Uint8Array(32).fill(i)));
-const validators = keys.map((k) => ({ pubKey: k.publicKey, votingPower: 10n }));
+export const FIXTURE_KEYS = [1, 2, 3, 4].map((i) => ed25519FromSeed(new Uint8Array(32).fill(i)));
+const validators = FIXTURE_KEYS.map((k) => ({ pubKey: k.publicKey, votingPower: 10n }));
 const SIGNERS = 3;
 
 export const FIXTURE_CHAIN: SequencerChain = { chainId: "metro-fixture-1", validators };
@@ -28,7 +28,7 @@ function messages(tx: FixtureTx): SequencerMsg[] {
 }
 
 function sign(header: SequencerHeader, blockId: BlockID): Commit {
-  const signatures: CommitSig[] = keys.map((key, i) => {
+  const signatures: CommitSig[] = FIXTURE_KEYS.map((key, i) => {
     if (i >= SIGNERS) return { blockIdFlag: 1, validatorAddress: new Uint8Array(), timestamp: { seconds: 0n, nanos: 0 }, signature: new Uint8Array() };
     const timestamp = header.time;
     const signature = ed25519Sign(key, voteSignBytes({ chainId: header.chainId, type: PRECOMMIT, height: header.height, round: 0, blockId, timestamp }));
@@ -57,7 +57,7 @@ export function fixtureBlocks(blocks: readonly FixtureTx[][]): SourceBlock[] {
       appHash: sha256(Uint8Array.of(4, height)),
       lastResultsHash: sha256(Uint8Array.of(5, height)),
       evidenceHash: sha256(new Uint8Array()),
-      proposerAddress: validatorAddress(keys[0].publicKey),
+      proposerAddress: validatorAddress(FIXTURE_KEYS[0].publicKey),
       rollupTxsRoot: data.rollupTxsRoot,
       rollupIdsRoot: data.rollupIdsRoot,
     };
