@@ -2,6 +2,7 @@
 // every block commit, a few thousand entries at a time: protobufjs builds an object per entry and
 // grows its writer as it goes, which cost more than the rest of the block's bookkeeping. The bytes
 // are the protobuf encoding, read back with the generated decoder (rollup-store.ts).
+import { bytesFieldLength, varintLength, writeBytesField, writeVarint } from "../proto/wire-writer.ts";
 import type { StateWrite } from "./state-layer.ts";
 
 const TAG_ENTRIES = (1 << 3) | 2;
@@ -9,33 +10,8 @@ const TAG_KEY = (1 << 3) | 2;
 const TAG_PREVIOUS = (2 << 3) | 2;
 const TAG_ABSENT = (3 << 3) | 0;
 
-function varintSize(value: number): number {
-  let size = 1;
-  for (; value >= 0x80; value = Math.floor(value / 128)) size++;
-  return size;
-}
-
-function writeVarint(out: Uint8Array, at: number, value: number): number {
-  for (; value >= 0x80; value = Math.floor(value / 128)) out[at++] = (value % 128) | 0x80;
-  out[at++] = value;
-  return at;
-}
-
-/** A bytes field's size; proto3 omits an empty one. */
-function bytesFieldSize(bytes: Uint8Array): number {
-  return bytes.length === 0 ? 0 : 1 + varintSize(bytes.length) + bytes.length;
-}
-
 function entrySize(key: Uint8Array, previous: Uint8Array | null): number {
-  return bytesFieldSize(key) + (previous === null ? 2 : bytesFieldSize(previous));
-}
-
-function writeBytesField(out: Uint8Array, at: number, tag: number, bytes: Uint8Array): number {
-  if (bytes.length === 0) return at;
-  out[at++] = tag;
-  at = writeVarint(out, at, bytes.length);
-  out.set(bytes, at);
-  return at + bytes.length;
+  return bytesFieldLength(key) + (previous === null ? 2 : bytesFieldLength(previous));
 }
 
 /** `previous[i]`: the value writes[i] overwrites, null if the key was absent. */
@@ -43,7 +19,7 @@ export function encodeUndoLog(writes: readonly StateWrite[], previous: readonly 
   let size = 0;
   for (let i = 0; i < writes.length; i++) {
     const entry = entrySize(writes[i].key, previous[i]);
-    size += 1 + varintSize(entry) + entry;
+    size += 1 + varintLength(entry) + entry;
   }
   const out = new Uint8Array(size);
   let at = 0;

@@ -3,51 +3,10 @@
 // high-S signatures as the SDK does).
 import secp256k1 from "secp256k1";
 import { hash } from "node:crypto";
+import { bytesFieldLength, varintLength, writeBytesField, writeVarint } from "../../proto/wire-writer.ts";
 import type { DecodedTx } from "./decode.ts";
 
 const utf8 = new TextEncoder();
-
-/** Bytes of a varint of `n` (a non-negative number below 2^53 or a bigint). */
-function varintLength(n: number | bigint): number {
-  let length = 1;
-  if (typeof n === "number") {
-    while (n >= 0x80) {
-      n = Math.floor(n / 128);
-      length++;
-    }
-    return length;
-  }
-  while (n >= 0x80n) {
-    n >>= 7n;
-    length++;
-  }
-  return length;
-}
-
-function writeVarint(out: Uint8Array, at: number, n: number | bigint): number {
-  if (typeof n === "number") {
-    while (n >= 0x80) {
-      out[at++] = (n % 128) | 0x80;
-      n = Math.floor(n / 128);
-    }
-    out[at++] = n;
-    return at;
-  }
-  while (n >= 0x80n) {
-    out[at++] = Number(n & 0x7fn) | 0x80;
-    n >>= 7n;
-  }
-  out[at++] = Number(n);
-  return at;
-}
-
-function writeField(out: Uint8Array, at: number, tag: number, value: Uint8Array): number {
-  if (value.length === 0) return at;
-  out[at++] = tag;
-  at = writeVarint(out, at, value.length);
-  out.set(value, at);
-  return at + value.length;
-}
 
 // The chain id's bytes, for the chain this node runs (one, nearly always).
 let chainIdText = "";
@@ -61,20 +20,16 @@ function chainIdUtf8(chainId: string): Uint8Array {
   return chainIdBytes;
 }
 
-function fieldSize(value: Uint8Array): number {
-  return value.length === 0 ? 0 : 1 + varintLength(value.length) + value.length;
-}
-
 function signDocSize(tx: Pick<DecodedTx, "bodyBytes" | "authInfoBytes">, chain: Uint8Array, accountNumber: number | bigint): number {
-  let size = fieldSize(tx.bodyBytes) + fieldSize(tx.authInfoBytes) + fieldSize(chain);
+  let size = bytesFieldLength(tx.bodyBytes) + bytesFieldLength(tx.authInfoBytes) + bytesFieldLength(chain);
   if (accountNumber !== 0 && accountNumber !== 0n) size += 1 + varintLength(accountNumber);
   return size;
 }
 
 function writeSignDoc(out: Uint8Array, tx: Pick<DecodedTx, "bodyBytes" | "authInfoBytes">, chain: Uint8Array, accountNumber: number | bigint): number {
-  let at = writeField(out, 0, 0x0a, tx.bodyBytes);
-  at = writeField(out, at, 0x12, tx.authInfoBytes);
-  at = writeField(out, at, 0x1a, chain);
+  let at = writeBytesField(out, 0, 0x0a, tx.bodyBytes);
+  at = writeBytesField(out, at, 0x12, tx.authInfoBytes);
+  at = writeBytesField(out, at, 0x1a, chain);
   if (accountNumber !== 0 && accountNumber !== 0n) {
     out[at++] = 0x20;
     at = writeVarint(out, at, accountNumber);
