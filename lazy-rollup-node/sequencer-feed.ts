@@ -34,7 +34,11 @@ export interface SequencerFeedOptions {
   stallTimeoutMs?: number;
 }
 
-export type SequencerFeed = (fromHeight: number, signal: AbortSignal) => AsyncGenerator<SourceBlock>;
+/**
+ * Verified blocks from `resumeFrom()` on, in order. The height is asked again at every reconnect: a
+ * block an endpoint keeps getting wrong is skipped once the node has it from elsewhere (Celestia).
+ */
+export type SequencerFeed = (resumeFrom: () => number, signal: AbortSignal) => AsyncGenerator<SourceBlock>;
 
 /** A streamed block verified against the set of its height, and its header followed. */
 async function verifyAndFollow(json: StreamedBlockJson, o: SequencerFeedOptions, signal: AbortSignal): Promise<SourceBlock> {
@@ -65,12 +69,13 @@ export function sequencerFeed(o: SequencerFeedOptions): SequencerFeed {
   // Shared by every stream this feed opens: a restart (the node's head moved) keeps the working endpoint.
   let current = 0;
 
-  return async function* blocks(fromHeight, signal) {
-    let next = fromHeight;
+  return async function* blocks(resumeFrom, signal) {
+    let next: number;
     let failedRounds = 0;
     let failuresThisRound = 0;
     while (!signal.aborted) {
       const endpoint = endpoints[current];
+      next = resumeFrom();
       try {
         for await (const json of streamFrom(endpoint.wsUrl, next, signal, stallTimeoutMs)) {
           const height = Number(json.height);

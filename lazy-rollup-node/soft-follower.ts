@@ -25,7 +25,7 @@ export async function followSoft(o: SoftFollowerOptions, signal: AbortSignal): P
       continue;
     }
     o.metrics.softPaused.set(0);
-    for await (const block of o.feed(node.nextSoftSequencerHeight, signal)) {
+    for await (const block of o.feed(() => node.nextSoftSequencerHeight, signal)) {
       if (!(await node.executeSoft(block))) break;
     }
   }

@@ -91,3 +91,23 @@ it("holds soft execution at a header handing over to a set no endpoint serves, r
   await until(rollup.node, async () => (await metric(rollup.api.url, 'metro_rollup_blocks_executed_total{path="soft"}')) > 2, "soft execution to go on");
   await transferLandsAsCommitted(env, rollup, 0n);
 });
+
+it("skips a block its only endpoint always gets wrong once Celestia gave it, and goes on executing soft after it", async () => {
+  const env = await startEnv({ chainId: "metro-rollup-lie-6" });
+  const BROKEN = 3;
+  let served = 0;
+  const liar = await startTamperingRpc(env.seq.node, (json) => {
+    if (Number(json.height) !== BROKEN) return json;
+    served++;
+    return breakCommit(json);
+  });
+  const rollup = await startNode(env, initHome(env).home, { sequencerRpc: [liar.url] });
+  const { node } = rollup;
+  // Soft execution stops before the broken block; the firm path executes it (and more) from Celestia.
+  await until(node, () => node.firmHeight >= BigInt(BROKEN) && served >= 2, "the firm path to pass the broken block");
+  const softBlocks = await metric(rollup.api.url, 'metro_rollup_blocks_executed_total{path="soft"}');
+  expect(softBlocks).toBe(BROKEN - 1);
+  // The stream is asked again from the node's head, past the broken block: soft execution resumes.
+  await transferLandsAsCommitted(env, rollup, 0n);
+  await until(node, async () => (await metric(rollup.api.url, 'metro_rollup_blocks_executed_total{path="soft"}')) > softBlocks, "soft execution after the broken block");
+});
