@@ -89,7 +89,10 @@ export async function followFirm(o: FirmFollowerOptions, signal: AbortSignal): P
   const rollupId = node.chain.chainId;
   const sequencerNamespace: Namespace = namespaceFromSecondaryChainId(o.sequencerChainId);
   const rollupNamespace: Namespace = namespaceFromSecondaryChainId(rollupId);
-  const assembler = new FirmAssembler({ chainId: o.sequencerChainId, validatorSets: node.validatorSets, rollupId, sequencerNamespace, rollupNamespace });
+  // Only sets that Celestia's own headers named: a set the soft path followed past the firm height may
+  // be a fork's, and Celestia's blocks checked against it would be refused. Blocks beyond are held.
+  const firmSets = { at: (height: number) => (height <= node.nextFirmSequencerHeight ? node.validatorSets.at(height) : undefined) };
+  const assembler = new FirmAssembler({ chainId: o.sequencerChainId, validatorSets: firmSets, rollupId, sequencerNamespace, rollupNamespace });
   const retry = o.retry ?? { baseDelayMs: 500, maxDelayMs: 10_000 };
   const pollIntervalMs = o.pollIntervalMs ?? 2_000;
   const head = watchDaHead(da, logger, signal);
@@ -117,6 +120,18 @@ export async function followFirm(o: FirmFollowerOptions, signal: AbortSignal): P
     await check(outcome, daHeight);
   };
 
+  // Celestia's headers decide the sets: one that conflicts with a set the soft path followed means the
+  // soft blocks from its height on are another chain's.
+  const followFirmHeader = async (header: { height: bigint; nextValidatorsHash: Uint8Array }) => {
+    try {
+      await node.validatorSets.follow(header, signal);
+    } catch (error) {
+      if (!(error instanceof ValidatorSetConflictError)) throw error;
+      await node.disownSoftFrom(Number(header.height), `Celestia's sequencer header ${header.height} disagrees with the one executed soft (${error.message}); rolled back and following Celestia`);
+      await node.validatorSets.follow(header, signal);
+    }
+  };
+
   const readHeight = async (daHeight: number) => {
     const blobs = await da.getAll(daHeight, [sequencerNamespace, rollupNamespace], { signal });
     for (const blob of blobs) {
@@ -130,7 +145,7 @@ export async function followFirm(o: FirmFollowerOptions, signal: AbortSignal): P
       await check(outcome, daHeight);
     }
     for (let firm = assembler.ready(node.nextFirmSequencerHeight); firm !== undefined; firm = assembler.ready(node.nextFirmSequencerHeight)) {
-      await node.validatorSets.follow(firm.block.header, signal);
+      await followFirmHeader(firm.block.header);
       await node.applyFirm(firm, o.bundleMembers ? await o.bundleMembers(firm) : []);
       assembler.forget(firm.block.height);
       await checkHeld(daHeight);

@@ -225,6 +225,20 @@ export class RollupNode<G = unknown> {
     });
   }
 
+  /**
+   * Celestia's committed header at `sequencerHeight` names another next validator set than the header
+   * the soft path followed there: the soft blocks from that height on are not Celestia's. Rolls them
+   * back and forgets the sets their headers named, so the firm data is followed instead (Celestia wins).
+   */
+  disownSoftFrom(sequencerHeight: number, reason: string): Promise<void> {
+    return this.#serial(async () => {
+      const height = this.#rollupHeight(sequencerHeight);
+      await this.raiseAlarm("soft-firm-mismatch", reason, { sequencerHeight }, height);
+      if (height <= this.softHeight) await this.#rollbackTo(height - 1n);
+      await this.validatorSets.forgetHeadersFrom(sequencerHeight);
+    });
+  }
+
   /** A verified block read on Celestia at an already firm height: anything but the block confirmed there is an equivocation. */
   async checkFirmBlock(block: VerifiedBlock): Promise<void> {
     const height = this.#rollupHeight(block.height);

@@ -84,6 +84,12 @@ export class SequencerValidatorSets implements ValidatorSetLookup {
     }
   }
 
+  /** See ValidatorSetHistory.forgetHeadersFrom; the forgotten changes are deleted from disk too. */
+  async forgetHeadersFrom(height: number): Promise<void> {
+    if (this.#pending !== undefined && this.#pending.height > height) this.#pending.moot.abort();
+    for (const change of this.#history.forgetHeadersFrom(height)) await this.#store.delete(change.height);
+  }
+
   async #obtain(needed: NeededValidatorSet, signal: AbortSignal): Promise<void> {
     if (this.#fetch === undefined) throw new Error(`sequencer block ${needed.height - 1} hands over to another validator set, and there is no sequencer RPC to fetch it from`);
     const validators = await this.#fetch(needed, signal);

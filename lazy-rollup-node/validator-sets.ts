@@ -36,7 +36,7 @@ const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
 
 export class ValidatorSetHistory implements ValidatorSetLookup {
   /** Ascending by height; the first is the genesis set, from height 1. */
-  readonly #entries: Entry[];
+  #entries: Entry[];
   #knownThrough: number;
 
   /**
@@ -98,6 +98,17 @@ export class ValidatorSetHistory implements ValidatorSetLookup {
     if (!sameBytes(hash, needed.hash)) throw new Error(`validator set ${toHexUpper(hash)} is not the named set ${toHexUpper(needed.hash)}`);
     this.#entries.push({ height: needed.height, validators, hash });
     this.#knownThrough = needed.height;
+  }
+
+  /**
+   * Forgets what the headers from `height` on said: the sets of the heights above it. For when Celestia
+   * has another header at `height` than the one followed (it wins). Returns the changes forgotten.
+   */
+  forgetHeadersFrom(height: number): ValidatorSetChange[] {
+    const dropped = this.#entries.filter((e) => e.height > height && e.height > 1);
+    this.#entries = this.#entries.filter((e) => e.height <= height || e.height === 1);
+    this.#knownThrough = Math.min(this.#knownThrough, Math.max(height, 1));
+    return dropped.map(({ height: h, validators }) => ({ height: h, validators }));
   }
 
   get #last(): Entry {

@@ -66,6 +66,9 @@ export class MerkleStore {
   #chunk = new Uint8Array(0);
   #chunkOffset = 0;
   #committing = false;
+  /** Commits begun, and the running one's end: a get() that raced one looks again after it. */
+  #commitsStarted = 0;
+  #commitDone: Promise<void> = Promise.resolve();
 
   private constructor(db: Db, prefix: Uint8Array, options: StoreOptions, version: number, root: RootRecord) {
     this.#db = db;
@@ -104,15 +107,17 @@ export class MerkleStore {
     if (staged !== undefined) return staged ?? undefined;
     const keyHash = hashKey(key);
     for (;;) {
-      const version = this.#version;
+      const commits = this.#commitsStarted;
       const found = await this.#tree.lookup(keyHash);
       if (found === undefined) continue;
       if (found === null) return undefined;
       if (found !== STORED_APART) return found;
       const value = await this.#db.get(valueKey(this.#prefix, keyHash), VIEW);
       if (value !== undefined) return plain(value);
-      // A commit meanwhile may have moved the value into its leaf or deleted the key.
-      if (this.#version === version) throw new Error("a stored value is missing: corrupt store");
+      // A commit meanwhile (its batch may be written before it adopts the new tree) may have moved the
+      // value into its leaf or deleted the key: look again once it is done.
+      if (this.#commitsStarted === commits && !this.#committing) throw new Error("a stored value is missing: corrupt store");
+      if (this.#committing) await this.#commitDone;
     }
   }
 
@@ -162,6 +167,9 @@ export class MerkleStore {
   async commit(extraOps?: ExtraOps): Promise<CommitResult> {
     this.#assertNotCommitting();
     this.#committing = true;
+    this.#commitsStarted++;
+    let finished!: () => void;
+    this.#commitDone = new Promise<void>((resolve) => (finished = resolve));
     let change: TreeChange | undefined;
     try {
       const start = performance.now();
@@ -202,6 +210,7 @@ export class MerkleStore {
       if (change !== undefined) this.#tree.discard(change);
       this.#committing = false;
       this.#tree.trim();
+      finished();
     }
   }
 

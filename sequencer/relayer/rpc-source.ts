@@ -122,7 +122,14 @@ export async function* streamFrom(wsUrl: string, fromHeight: number, signal: Abo
   };
   signal.addEventListener("abort", onAbort, { once: true });
   try {
-    await once(socket, "open", { signal });
+    // A frozen node's kernel still accepts the connection; only the handshake tells.
+    const opening = stallTimeoutMs === undefined ? signal : AbortSignal.any([signal, AbortSignal.timeout(stallTimeoutMs)]);
+    try {
+      await once(socket, "open", { signal: opening });
+    } catch (error) {
+      if (signal.aborted || !opening.aborted) throw error;
+      throw new StreamStalledError(`no WebSocket handshake within ${stallTimeoutMs} ms from ${wsUrl}`);
+    }
     socket.send(JSON.stringify({ jsonrpc: "2.0", id: STREAM_REQUEST_ID, method: "metro_subscribe_blocks", params: { from_height: String(fromHeight) } }));
     // Set when the reader starts waiting for a block; other messages do not move it.
     let deadline: number | undefined;

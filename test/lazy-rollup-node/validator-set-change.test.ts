@@ -148,3 +148,27 @@ it("resumes after a restart with the stored set, asking no endpoint for it", asy
   expect(hex(block.sequencerBlockHash).toUpperCase()).toBe(await chain.blockHash(Number(block.sequencerHeight)));
   expect(liar.validatorRequests).toEqual([]);
 });
+
+it("rolls back soft blocks of a fork that handed over to another set when Celestia's header keeps the old one, and goes on firm", async () => {
+  // Celestia has the real chain (the relayer posts the sequencer's own blocks); the only RPC endpoint
+  // serves the changing chain: a fork from CHANGE - 1 on, signed by the old set's key there.
+  const env = await startEnv({ chainId: "metro-valset-6" });
+  const chain = changingChain(env.seq.node, CHANGE);
+  const fork = await startTamperingRpc(env.seq.node, chain.rewrite, { validators: chain.validatorsAt });
+  const rollup = await startNode(env, initHome(env).home, { sequencerRpc: [fork.url] });
+  const rollbacks: { fromHeight: bigint; toHeight: bigint }[] = [];
+  rollup.node.on("rollback", (r) => rollbacks.push(r));
+
+  // Soft execution follows the fork across the handover; the firm path meets Celestia's header at CHANGE - 1.
+  await until(rollup.node, () => rollup.node.firmHeight >= BigInt(CHANGE + 2), "firm confirmation past the fork point");
+  expect(fork.validatorRequests).toContain(CHANGE);
+  expect(rollbacks.length).toBeGreaterThanOrEqual(1);
+  expect(rollbacks[0].toHeight).toBe(BigInt(CHANGE - 2));
+  // Celestia's chain never changed its set: nothing of the fork's is kept.
+  expect(rollup.node.validatorSets.changes).toEqual([]);
+  const confirmed = (await rollup.node.store.block(BigInt(CHANGE)))!;
+  expect(hex(confirmed.sequencerBlockHash)).toBe(hex((await env.seq.node.store.block(CHANGE))!.blockId.hash));
+  const { alarms } = (await getJson(`${rollup.api.url}/v1/alarms`)).body;
+  expect(alarms.map((a: { kind: string }) => a.kind)).toContain("soft-firm-mismatch");
+  expect(alarms.map((a: { kind: string }) => a.kind)).not.toContain("equivocation");
+});

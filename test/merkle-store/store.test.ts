@@ -338,6 +338,56 @@ describe("merkle-store MerkleStore", () => {
     expect(store.version).toBe(1);
   });
 
+  it("answers a get() whose read of a value stored apart completes after a commit moved that value into its leaf", async () => {
+    // Fault injection (LevelDB cannot be made to deliver completions in this order on demand): a proxy
+    // of the database holds get() answers and delivers them right after the next batch is written,
+    // before commit() resumes to adopt the new tree.
+    const dir = mkdtempSync(join(tmpdir(), "merkle-store-race-"));
+    const level = new Level<string, string>(dir);
+    const state = level.sublevel("state");
+    await state.open();
+    const held: (() => Promise<void>)[] = [];
+    let holding = false;
+    const delayed = new Proxy(level, {
+      get(target, prop) {
+        if (prop === "get") {
+          return (key: Uint8Array, options: object) =>
+            holding ? new Promise((resolve) => held.push(async () => resolve(await target.get(key as never, options)))) : target.get(key as never, options);
+        }
+        if (prop === "batch") {
+          return (...args: unknown[]) => {
+            const batch = (target.batch as (...a: unknown[]) => { write(o?: object): Promise<void> })(...args);
+            const write = batch.write.bind(batch);
+            batch.write = async (o?: object) => {
+              await write(o);
+              for (const answer of held.splice(0)) await answer();
+            };
+            return batch;
+          };
+        }
+        const value = Reflect.get(target, prop) as unknown;
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const db = { open: () => state.open(), prefixKey: state.prefixKey.bind(state), db: delayed } as unknown as Parameters<typeof MerkleStore.open>[0];
+    try {
+      const store = await MerkleStore.open(db);
+      const key = utf8("account");
+      store.set(key, new Uint8Array(40).fill(1)); // stored apart
+      store.set(utf8("other"), Uint8Array.of(9));
+      await store.commit();
+      holding = true;
+      const reading = store.get(key);
+      store.set(key, Uint8Array.of(2)); // kept in its leaf: the commit deletes the stored-apart entry
+      await store.commit();
+      holding = false;
+      expect([hex(new Uint8Array(40).fill(1)), hex(Uint8Array.of(2))]).toContain(hex((await reading)!));
+    } finally {
+      await level.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("rejects tampered proofs, roots and values, and malformed proofs, without throwing", async () => {
     const store = await harness.open();
     for (let i = 0; i < 200; i++) store.set(utf8(`key-${i}`), utf8(`value-${i}`));

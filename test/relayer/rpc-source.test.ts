@@ -1,9 +1,12 @@
 // The standalone relayer's block source against a stalled sequencer RPC (stalled-rpc.ts): after the
 // stall timeout it drops the silent stream and subscribes again, rather than waiting forever on a
-// socket that stays open.
+// socket that stays open; and a frozen node whose kernel accepts the connection but which never
+// answers the WebSocket handshake is given up on the same way.
 import { afterAll, expect, it } from "vitest";
-import { rpcSource } from "../../sequencer/relayer/rpc-source.ts";
-import { logger, startSequencer, stopAll } from "./harness.ts";
+import net from "node:net";
+import type { AddressInfo } from "node:net";
+import { rpcSource, streamFrom, StreamStalledError } from "../../sequencer/relayer/rpc-source.ts";
+import { logger, onStop, startSequencer, stopAll } from "./harness.ts";
 import { startStalledRpc } from "./stalled-rpc.ts";
 
 afterAll(stopAll);
@@ -24,4 +27,18 @@ it("re-subscribes when the stream sends no block within the stall timeout", asyn
     await reading;
     await source.close();
   }
+});
+
+it("gives up on an endpoint that accepts the connection but never answers the WebSocket handshake", async () => {
+  const sockets: net.Socket[] = [];
+  const server = net.createServer((socket) => sockets.push(socket));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  onStop(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/websocket`;
+  const stream = streamFrom(url, 1, new AbortController().signal, 200);
+  await expect(stream.next()).rejects.toBeInstanceOf(StreamStalledError);
+  expect(sockets.length).toBe(1);
 });
