@@ -106,6 +106,45 @@ describe("sequencer validator sets on disk", () => {
     await expect(reopened.follow(header(3, OLD_HASH), signal)).rejects.toThrow(ValidatorSetConflictError);
     await again.close();
   });
+
+  it("moves to a fetched set only once it is on disk", async () => {
+    const { db } = await openDb();
+    // Fault injection: the store's write is held until released, to look at the sets meanwhile.
+    let releaseWrite!: () => void;
+    const writeGate = new Promise<void>((resolve) => (releaseWrite = resolve));
+    let writeBegun!: () => void;
+    const writing = new Promise<void>((resolve) => (writeBegun = resolve));
+    const bound = (target: object, prop: string | symbol) => {
+      const value = Reflect.get(target, prop) as unknown;
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    };
+    const gated = new Proxy(db, {
+      get(target, prop) {
+        if (prop !== "sublevel") return bound(target, prop);
+        return (...args: unknown[]) =>
+          new Proxy((target.sublevel as (...a: unknown[]) => object)(...args), {
+            get(sub, p) {
+              if (p !== "put") return bound(sub, p);
+              return async (...a: unknown[]) => {
+                writeBegun();
+                await writeGate;
+                return (bound(sub, "put") as (...x: unknown[]) => Promise<void>)(...a);
+              };
+            },
+          });
+      },
+    });
+    const sets = await SequencerValidatorSets.open({ db: gated as unknown as Db, genesis: OLD_SET, knownThrough: 3, fetch: async () => NEW_SET });
+    let followed = false;
+    const following = sets.follow(header(3, NEW_HASH), new AbortController().signal).then(() => (followed = true));
+    await writing;
+    expect(sets.at(4)).toBeUndefined();
+    expect(followed).toBe(false);
+    releaseWrite();
+    await following;
+    expect(keysOf(sets.at(4))).toEqual(keysOf(NEW_SET));
+    await db.close();
+  });
 });
 
 /** Fixture blocks as a chain whose set changes at `change`: block change-1 names the new set, later blocks are the new set's. */
