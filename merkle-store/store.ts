@@ -93,6 +93,11 @@ export class MerkleStore {
       : new MerkleStore(root, prefix, options, versionOfKey(prefix, key), decodeRootRecord(value));
   }
 
+  /** Tree nodes held in memory now (bounded by the cacheNodes option between commits and reads). */
+  get cachedNodes(): number {
+    return this.#tree.size.nodes;
+  }
+
   /** The latest committed version: 0 before the first commit, then 1, 2, … */
   get version(): number {
     return this.#version;
@@ -109,6 +114,8 @@ export class MerkleStore {
     for (;;) {
       const commits = this.#commitsStarted;
       const found = await this.#tree.lookup(keyHash);
+      // Pages it loaded count against the cache like a proof's (a node that only serves reads for a while).
+      if (!this.#committing) this.#tree.trim();
       if (found === undefined) continue;
       if (found === null) return undefined;
       if (found !== STORED_APART) return found;

@@ -328,6 +328,21 @@ describe("merkle-store MerkleStore", () => {
     expect(await harness.store.get(utf8("only"))).toEqual(utf8("one"));
   });
 
+  it("keeps the node cache within its bound while only reads load pages", async () => {
+    const small = new Harness({ cacheNodes: 200 });
+    try {
+      const store = await small.open();
+      const keys = Array.from({ length: 2_000 }, (_, i) => utf8(`key ${i}`));
+      for (const key of keys) store.set(key, utf8("v"));
+      await store.commit();
+      const reopened = await small.reopen();
+      for (const key of keys) expect(await reopened.get(key)).toEqual(utf8("v"));
+      expect(reopened.cachedNodes).toBeLessThanOrEqual(200);
+    } finally {
+      await small.dispose();
+    }
+  });
+
   it("refuses writes and commits while a commit is in flight", async () => {
     const store = await harness.open();
     store.set(utf8("a"), utf8("1"));
