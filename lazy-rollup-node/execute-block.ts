@@ -59,7 +59,8 @@ export async function applyBlock<Genesis>(state: StateReader, machine: StateMach
   // What each result's hash is of: the tx data, or the whole entry when it does not decode. Hashed
   // after the loop, in one native call rather than one node:crypto call each.
   const hashed: Uint8Array[] = [];
-  for (const [index, bytes] of input.entries.entries()) {
+  for (let index = 0; index < input.entries.length; index++) {
+    const bytes = input.entries[index];
     const entry = decodeEntryOrReason(bytes);
     if (typeof entry === "string") {
       // Only a faulty sequencer writes such an entry; it still gets a result, like any other input.
@@ -79,7 +80,7 @@ export async function applyBlock<Genesis>(state: StateReader, machine: StateMach
     hashed.push(entry.data);
   }
   const hashes = sha256Each(hashed);
-  for (const [i, result] of results.entries()) result.hash = hashes[i];
+  for (let i = 0; i < results.length; i++) results[i].hash = hashes[i];
   return { results, writes: block.writes(), txsRoot: merkleRoot(input.entries) };
 }
 

@@ -23,8 +23,9 @@ export function keyId(key: Uint8Array): string {
 export class StateLayer implements StateAccess {
   readonly #parent: StateReader;
   readonly #writes = new Map<string, StateWrite>();
-  /** While a transaction runs: [keyId, the write it replaced (undefined: none)] for each of its writes, in order. */
-  #journal: (string | StateWrite | undefined)[] | undefined;
+  /** While a transaction runs: [keyId, the write it replaced (undefined: none)] for each of its writes, in order. One array, emptied per transaction. */
+  readonly #journal: (string | StateWrite | undefined)[] = [];
+  #inTx = false;
 
   constructor(parent: StateReader) {
     this.#parent = parent;
@@ -48,21 +49,22 @@ export class StateLayer implements StateAccess {
   }
 
   #put(id: string, write: StateWrite): void {
-    this.#journal?.push(id, this.#writes.get(id));
+    if (this.#inTx) this.#journal.push(id, this.#writes.get(id));
     this.#writes.set(id, write);
   }
 
   /** Starts a transaction: the writes until endTx() are kept or undone together. */
   beginTx(): void {
-    if (this.#journal !== undefined) throw new Error("a transaction is already running on this state layer");
-    this.#journal = [];
+    if (this.#inTx) throw new Error("a transaction is already running on this state layer");
+    this.#inTx = true;
+    this.#journal.length = 0;
   }
 
   /** Ends the transaction: keeps its writes, or puts back what they replaced (newest first). */
   endTx(keep: boolean): void {
     const journal = this.#journal;
-    if (journal === undefined) throw new Error("no transaction is running on this state layer");
-    this.#journal = undefined;
+    if (!this.#inTx) throw new Error("no transaction is running on this state layer");
+    this.#inTx = false;
     if (keep) return;
     for (let i = journal.length - 2; i >= 0; i -= 2) {
       const id = journal[i] as string;
