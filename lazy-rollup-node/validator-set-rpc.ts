@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { toHexUpper } from "../cometbft/hash.ts";
 import { validatorFromJson, validatorSetHash, type Validator, type ValidatorJson } from "../cometbft/validator-set.ts";
-import { rpcUrls } from "../sequencer/relayer/rpc-source.ts";
+import { rpcCall, rpcUrls } from "../sequencer/relayer/rpc-source.ts";
 import { backoffDelay, type Backoff } from "../sequencer/relayer/submitter.ts";
 import type { RollupMetrics } from "./metrics.ts";
 import type { NeededValidatorSet } from "./validator-sets.ts";
@@ -33,11 +33,9 @@ class WrongValidatorSetError extends Error {
 }
 
 async function call(httpUrl: string, params: Record<string, string>, signal: AbortSignal): Promise<{ validators?: ValidatorJson[]; total?: string }> {
-  const res = await fetch(httpUrl, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "validators", params }), signal });
-  const body = (await res.json()) as { result?: { validators?: ValidatorJson[]; total?: string }; error?: { message: string; data?: string } };
-  if (body.error) throw new Error(`validators: ${body.error.data ?? body.error.message}`);
-  if (body.result === undefined) throw new Error("validators: no result");
-  return body.result;
+  const result = (await rpcCall(httpUrl, "validators", params, signal)) as { validators?: ValidatorJson[]; total?: string } | undefined;
+  if (result === undefined) throw new Error("validators: no result");
+  return result;
 }
 
 /** The set one endpoint serves for `height`, all pages, in the order served (the hash depends on it). */

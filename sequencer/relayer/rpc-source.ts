@@ -170,9 +170,27 @@ export async function* streamFrom(wsUrl: string, fromHeight: number, signal: Abo
   }
 }
 
-async function rpcCall(httpUrl: string, method: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<any> {
+/** Far above any answer these calls get (a page of 100 validators is ~20 KB): a lying server cannot fill memory. */
+export const MAX_RPC_ANSWER_BYTES = 4 * 1024 * 1024;
+
+/** The body of `res`, refused once it passes `maxBytes`. */
+async function cappedText(res: Response, maxBytes: number): Promise<string> {
+  const declared = Number(res.headers.get("content-length") ?? 0);
+  if (declared > maxBytes) throw new Error(`an answer of ${declared} bytes, over the ${maxBytes}-byte limit`);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of res.body ?? []) {
+    total += chunk.length;
+    if (total > maxBytes) throw new Error(`an answer of more than ${maxBytes} bytes, over the limit`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** A CometBFT JSON-RPC call over HTTP: its result, or an error with the server's message. */
+export async function rpcCall(httpUrl: string, method: string, params: Record<string, unknown>, signal?: AbortSignal, maxBytes = MAX_RPC_ANSWER_BYTES): Promise<any> {
   const res = await fetch(httpUrl, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }), signal });
-  const body = (await res.json()) as { result?: unknown; error?: { message: string; data?: string } };
+  const body = JSON.parse(await cappedText(res, maxBytes)) as { result?: unknown; error?: { message: string; data?: string } };
   if (body.error) throw new Error(`${method}: ${body.error.data ?? body.error.message}`);
   return body.result;
 }
