@@ -2,6 +2,7 @@
 // restarts. Each is also logged at error level and counted in metro_rollup_alarms_total{kind}.
 import type { AbstractSublevel } from "abstract-level";
 import type { Db } from "../merkle-store/index.ts";
+import { uint64Key } from "./uint64.ts";
 
 type Sublevel = AbstractSublevel<Db, string | Buffer | Uint8Array, Uint8Array, string>;
 
@@ -25,12 +26,6 @@ export interface Alarm {
   details: Record<string, unknown>;
 }
 
-function idKey(id: number): Uint8Array {
-  const key = new Uint8Array(8);
-  new DataView(key.buffer).setBigUint64(0, BigInt(id));
-  return key;
-}
-
 export class AlarmStore {
   readonly #alarms: Sublevel;
   #count: number;
@@ -52,7 +47,7 @@ export class AlarmStore {
 
   async raise(kind: AlarmKind, message: string, details: Record<string, unknown>, height?: bigint): Promise<Alarm> {
     const alarm: Alarm = { id: this.#count + 1, kind, timeMs: Date.now(), ...(height === undefined ? {} : { height: Number(height) }), message, details };
-    await this.#alarms.put(idKey(alarm.id), JSON.stringify(alarm));
+    await this.#alarms.put(uint64Key(alarm.id), JSON.stringify(alarm));
     this.#count = alarm.id;
     return alarm;
   }

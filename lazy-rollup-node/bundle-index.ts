@@ -13,22 +13,16 @@ import { decodeBundleProof, encodeBundleProof, type BundleProof } from "./bundle
 import { plainBytes } from "./plain-bytes.ts";
 import type { ExtraWrites } from "./rollup-store.ts";
 import type { BundleRef } from "./state-machine.ts";
+import { uint64Key } from "./uint64.ts";
 
 type Sublevel = AbstractSublevel<Db, string | Buffer | Uint8Array, Uint8Array, Uint8Array>;
 const VIEW = { keyEncoding: "view", valueEncoding: "view" } as const;
 const pbRef = metro.sequencer.v1.BundleRef;
 
-function heightKey(height: bigint, bundleId: Uint8Array = new Uint8Array()): Uint8Array {
-  const key = new Uint8Array(8 + bundleId.length);
-  new DataView(key.buffer).setBigUint64(0, height);
-  key.set(bundleId, 8);
-  return key;
-}
-
 /** height (u64 BE) ‖ encoded BundleRef. */
 function encodeRef(height: bigint, bundle: BundleRef): Uint8Array {
   const ref = pbRef.encode({ bundleId: bundle.bundleId, memberChainIds: bundle.memberChainIds }).finish();
-  return heightKey(height, ref);
+  return uint64Key(height, ref);
 }
 
 function decodeRef(bytes: Uint8Array): { height: bigint; bundle: BundleRef } {
@@ -61,17 +55,17 @@ export class BundleIndex {
       for (const proof of proofs) for (const member of proof.members) if (!members.has(member.secondaryChainId)) members.set(member.secondaryChainId, member);
       const { sequencerHeader, commit } = proofs[0];
       const shared = encodeBundleProof({ sequencerHeader, commit, bundle: { bundleId: new Uint8Array(), memberChainIds: [] }, members: [...members.values()] });
-      batch.put(heightKey(height), shared, { sublevel: this.#blocks });
+      batch.put(uint64Key(height), shared, { sublevel: this.#blocks });
       for (const proof of proofs) {
         batch.put(proof.bundle.bundleId, encodeRef(height, proof.bundle), { sublevel: this.#refs });
-        batch.put(heightKey(height, proof.bundle.bundleId), new Uint8Array(), { sublevel: this.#byHeight });
+        batch.put(uint64Key(height, proof.bundle.bundleId), new Uint8Array(), { sublevel: this.#byHeight });
       }
     };
   }
 
   /** Deletions of the proofs above `height`, for the rollback's batch. */
   async dropAbove(height: bigint): Promise<ExtraWrites> {
-    const keys = await this.#byHeight.keys({ gte: heightKey(height + 1n) }).all();
+    const keys = await this.#byHeight.keys({ gte: uint64Key(height + 1n) }).all();
     return (batch) => {
       for (const key of keys) {
         batch.del(key.subarray(0, 8), { sublevel: this.#blocks });
@@ -89,7 +83,7 @@ export class BundleIndex {
       return whole === undefined ? undefined : decodeBundleProof(whole);
     }
     const { height, bundle } = decodeRef(ref);
-    const shared = await this.#blocks.get(heightKey(height));
+    const shared = await this.#blocks.get(uint64Key(height));
     if (shared === undefined) throw new Error(`bundle ${Buffer.from(bundleId).toString("hex")} names rollup block ${height}, whose bundle record is missing`);
     const block = decodeBundleProof(shared);
     const members = [...new Set(bundle.memberChainIds)].map((id) => block.members.find((m) => m.secondaryChainId === id)!);

@@ -9,18 +9,12 @@ import { metro } from "../proto/index.ts";
 import type { DaLocation } from "./header.ts";
 import { plainBytes } from "./plain-bytes.ts";
 import type { ExtraWrites } from "./rollup-store.ts";
-import { fromLong, toLong } from "./uint64.ts";
+import { fromLong, toLong, uint64Key } from "./uint64.ts";
 
 const pb = metro.rollup.v1;
 type Sublevel = AbstractSublevel<Db, string | Buffer | Uint8Array, Uint8Array, Uint8Array>;
 const VIEW = { keyEncoding: "view", valueEncoding: "view" } as const;
 const DA_CURSOR_KEY = new TextEncoder().encode("da-cursor");
-
-function heightKey(height: bigint): Uint8Array {
-  const key = new Uint8Array(8);
-  new DataView(key.buffer).setBigUint64(0, height);
-  return key;
-}
 
 export class FirmStore {
   readonly #firm: Sublevel;
@@ -55,7 +49,7 @@ export class FirmStore {
   }
 
   async location(height: bigint): Promise<DaLocation | undefined> {
-    const bytes = await this.#firm.get(heightKey(height));
+    const bytes = await this.#firm.get(uint64Key(height));
     if (bytes === undefined) return undefined;
     const r = pb.FirmRecord.decode(bytes);
     return { height: fromLong(r.daHeight), commitment: plainBytes(r.daCommitment) };
@@ -65,7 +59,7 @@ export class FirmStore {
   writes(height: bigint, da: DaLocation): ExtraWrites {
     if (height !== this.#height + 1n) throw new RangeError(`block ${height} cannot become firm: the firm height is ${this.#height}`);
     const record = pb.FirmRecord.encode({ daHeight: toLong(da.height), daCommitment: da.commitment }).finish();
-    return (batch) => batch.put(heightKey(height), record, { sublevel: this.#firm });
+    return (batch) => batch.put(uint64Key(height), record, { sublevel: this.#firm });
   }
 
   advanced(height: bigint): void {

@@ -6,17 +6,11 @@ import type { Db } from "../merkle-store/index.ts";
 import { sha256 } from "../celestia/sha256.ts";
 import { decodeHeader, encodeHeader, headerHash, type RollupHeader } from "./header.ts";
 import { decodeEvidence, encodeEvidence, type HeaderEvidence } from "./header-compare.ts";
+import { uint64Key } from "./uint64.ts";
 
 type Sublevel = AbstractSublevel<Db, string | Buffer | Uint8Array, Uint8Array, Uint8Array>;
 
 const VIEW = { keyEncoding: "view", valueEncoding: "view" } as const;
-
-function heightKey(height: bigint, suffix: Uint8Array = new Uint8Array()): Uint8Array {
-  const key = new Uint8Array(8 + suffix.length);
-  new DataView(key.buffer).setBigUint64(0, height);
-  key.set(suffix, 8);
-  return key;
-}
 
 export class HeaderStore {
   readonly #headers: Sublevel;
@@ -43,7 +37,7 @@ export class HeaderStore {
 
   async header(height: bigint): Promise<RollupHeader | undefined> {
     if (height < 0n) return undefined;
-    const bytes = await this.#headers.get(heightKey(height));
+    const bytes = await this.#headers.get(uint64Key(height));
     return bytes === undefined ? undefined : decodeHeader(bytes);
   }
 
@@ -55,14 +49,14 @@ export class HeaderStore {
     if (latest !== undefined && (header.chainId !== latest.chainId || Buffer.compare(header.parentHash, headerHash(latest)) !== 0)) {
       throw new Error(`header ${header.height} does not chain to header ${latest.height}`);
     }
-    await this.#headers.put(heightKey(header.height), encodeHeader(header));
+    await this.#headers.put(uint64Key(header.height), encodeHeader(header));
     this.#latest = header;
   }
 
   /** Keeps `evidence`; the same conflicting header twice is kept once. */
   async putEvidence(evidence: HeaderEvidence): Promise<void> {
     const received = headerHash(evidence.received.header);
-    await this.#evidence.put(heightKey(evidence.local.height, sha256(received, evidence.signerPubKey)), encodeEvidence(evidence));
+    await this.#evidence.put(uint64Key(evidence.local.height, sha256(received, evidence.signerPubKey)), encodeEvidence(evidence));
   }
 
   /** All kept evidence, by height. */

@@ -12,7 +12,7 @@ import { plainBytes } from "./plain-bytes.ts";
 import { keyId, type StateWrite } from "./state-layer.ts";
 import { encodeUndoLog } from "./undo-log.ts";
 import type { StateReader } from "./state-machine.ts";
-import { fromLong, toLong } from "./uint64.ts";
+import { fromLong, toLong, uint64Key } from "./uint64.ts";
 
 const pb = metro.rollup.v1;
 
@@ -58,12 +58,6 @@ export type ExtraWrites = (batch: StoreBatch) => void;
 
 const VIEW = { keyEncoding: "view", valueEncoding: "view" } as const;
 const CHAIN_KEY = new TextEncoder().encode("chain");
-
-function heightKey(height: bigint): Uint8Array {
-  const key = new Uint8Array(8);
-  new DataView(key.buffer).setBigUint64(0, height);
-  return key;
-}
 
 function encodeRecord(r: BlockRecord): Uint8Array {
   return pb.BlockRecord.encode({
@@ -156,7 +150,7 @@ export class RollupStore {
   async block(height: bigint): Promise<BlockRecord | undefined> {
     if (this.#head !== undefined && height === this.#head.height) return this.#head;
     if (height < 0n) return undefined;
-    const bytes = await this.#blocks.get(heightKey(height));
+    const bytes = await this.#blocks.get(uint64Key(height));
     return bytes === undefined ? undefined : decodeRecord(bytes);
   }
 
@@ -195,7 +189,7 @@ export class RollupStore {
       missing.forEach((i, j) => (previous[i] = read[j] ?? null));
       const undo = encodeUndoLog(writes, previous as (Uint8Array | null)[]);
       return this.#commit(block, writes, (batch) => {
-        batch.put(heightKey(block.height), undo, { sublevel: this.#undo });
+        batch.put(uint64Key(block.height), undo, { sublevel: this.#undo });
         extra?.(batch);
       });
     });
@@ -216,7 +210,7 @@ export class RollupStore {
       // Newest first, so the last value seen for a key is the one from before block height + 1.
       const restore = new Map<string, StateWrite>();
       for (let h = head.height; h > height; h--) {
-        const log = await this.#undo.get(heightKey(h));
+        const log = await this.#undo.get(uint64Key(h));
         if (log === undefined) throw new RangeError(`cannot roll back to height ${height}: the undo log of height ${h} was pruned`);
         for (const write of decodeUndo(log)) restore.set(write.id, write);
       }
@@ -225,10 +219,10 @@ export class RollupStore {
         const { version } = await this.#state.commit((batch, { root, version }) => {
           if (Buffer.compare(root, target.stateRoot) !== 0) throw new Error(`rollback to height ${height} did not restore its state root: undo logs are corrupt`);
           for (let h = head.height; h > height; h--) {
-            batch.del(heightKey(h), { sublevel: this.#blocks });
-            batch.del(heightKey(h), { sublevel: this.#undo });
+            batch.del(uint64Key(h), { sublevel: this.#blocks });
+            batch.del(uint64Key(h), { sublevel: this.#undo });
           }
-          batch.put(heightKey(height), encodeRecord({ ...target, storeVersion: version }), { sublevel: this.#blocks });
+          batch.put(uint64Key(height), encodeRecord({ ...target, storeVersion: version }), { sublevel: this.#blocks });
           extra?.(batch);
         });
         this.#head = { ...target, storeVersion: version };
@@ -251,7 +245,7 @@ export class RollupStore {
     await this.#withLock(async () => {
       const record = await this.block(height);
       if (record === undefined) throw new RangeError(`no rollup block at height ${height}`);
-      await this.#undo.clear({ lte: heightKey(height) });
+      await this.#undo.clear({ lte: uint64Key(height) });
       await this.#state.prune(record.storeVersion);
     });
   }
@@ -268,7 +262,7 @@ export class RollupStore {
       for (const { key, value } of writes) this.#stage(key, value);
       await this.#state.commit((batch, { version, root }) => {
         record = { ...block, stateRoot: root, storeVersion: version };
-        batch.put(heightKey(block.height), encodeRecord(record), { sublevel: this.#blocks });
+        batch.put(uint64Key(block.height), encodeRecord(record), { sublevel: this.#blocks });
         extra(batch);
       });
     } catch (error) {

@@ -14,3 +14,11 @@ export function fromLong(value: Long | number | null | undefined): bigint {
   if (typeof value === "number") return BigInt(value);
   return (BigInt(value.high >>> 0) << 32n) | BigInt(value.low >>> 0);
 }
+
+/** A LevelDB key: `value` as 8 big-endian bytes (so keys sort by it), then `suffix`. */
+export function uint64Key(value: bigint | number, suffix: Uint8Array = new Uint8Array()): Uint8Array {
+  const key = new Uint8Array(8 + suffix.length);
+  new DataView(key.buffer).setBigUint64(0, BigInt(value));
+  key.set(suffix, 8);
+  return key;
+}

@@ -5,14 +5,9 @@ import type { AbstractSublevel } from "abstract-level";
 import { validatorFromJson, validatorJson, type ValidatorJson } from "../cometbft/validator-set.ts";
 import type { Db } from "../merkle-store/index.ts";
 import type { ValidatorSetChange } from "./validator-sets.ts";
+import { uint64Key } from "./uint64.ts";
 
 type Sublevel = AbstractSublevel<Db, string | Buffer | Uint8Array, Uint8Array, string>;
-
-function heightKey(height: number): Uint8Array {
-  const key = new Uint8Array(8);
-  new DataView(key.buffer).setBigUint64(0, BigInt(height));
-  return key;
-}
 
 export class ValidatorSetStore {
   readonly #changes: Sublevel;
@@ -35,10 +30,10 @@ export class ValidatorSetStore {
   }
 
   async delete(height: number): Promise<void> {
-    await this.#changes.del(heightKey(height));
+    await this.#changes.del(uint64Key(height));
   }
 
   async put(change: ValidatorSetChange): Promise<void> {
-    await this.#changes.put(heightKey(change.height), JSON.stringify(change.validators.map((v) => validatorJson(v))));
+    await this.#changes.put(uint64Key(change.height), JSON.stringify(change.validators.map((v) => validatorJson(v))));
   }
 }

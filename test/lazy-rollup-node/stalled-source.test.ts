@@ -2,15 +2,10 @@
 // after the stall timeout, counts it, and carries on from the next endpoint.
 import { afterAll, expect, it } from "vitest";
 import { addressOfKey, testKey } from "./harness.ts";
-import { initHome, startEnv, startNode, stopAll, submit, transfer, until } from "./node-harness.ts";
+import { initHome, metric, startEnv, startNode, stopAll, submit, transfer, until } from "./node-harness.ts";
 import { startStalledRpc } from "../relayer/stalled-rpc.ts";
 
 afterAll(stopAll);
-
-async function metric(url: string, name: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  return Number(new RegExp(`^${name} (\\d+)`, "m").exec(text)?.[1] ?? 0);
-}
 
 it("leaves an endpoint that subscribes and then sends no block, and executes from the next one", async () => {
   const env = await startEnv({ chainId: "metro-rollup-stall-1", relayer: false });
